@@ -1,0 +1,249 @@
+"""Opening the database and running transactions on it.
+
+SQLite is driven through the standard `sqlite3` module (WAL, busy timeout,
+foreign keys, `BEGIN IMMEDIATE` for writes); any other SQLAlchemy URL (e.g.
+PostgreSQL) through an SQLAlchemy connection. Both speak the same SQL with
+`:name` parameters, so every operation in the service layer is written once.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+from leaddesk.store.errors import LeadDeskError
+from leaddesk.store.schema import SCHEMA_HEAD
+
+BUSY_TIMEOUT_S = 10.0
+
+Row = Mapping[str, Any]
+
+
+class Tx(Protocol):
+    """One transaction: the only way operations touch the database."""
+
+    dialect: str
+    lock_suffix: str
+
+    def all(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Any]: ...
+    def one(self, sql: str, params: Mapping[str, Any] | None = None) -> Any | None: ...
+    def scalar(self, sql: str, params: Mapping[str, Any] | None = None) -> Any: ...
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int: ...
+    def insert(self, sql: str, params: Mapping[str, Any] | None = None) -> int: ...
+
+
+class SqliteTx:
+    """A transaction on a sqlite3 connection."""
+
+    dialect = "sqlite"
+    lock_suffix = ""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def all(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Any]:
+        """All rows of a query."""
+        return self.conn.execute(sql, params or {}).fetchall()
+
+    def one(self, sql: str, params: Mapping[str, Any] | None = None) -> Any | None:
+        """The first row of a query, or None."""
+        return self.conn.execute(sql, params or {}).fetchone()
+
+    def scalar(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
+        """The first column of the first row, or None."""
+        row = self.conn.execute(sql, params or {}).fetchone()
+        return None if row is None else row[0]
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
+        """Run a statement; the number of rows it touched."""
+        return self.conn.execute(sql, params or {}).rowcount
+
+    def insert(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
+        """Run an INSERT; the new row's id."""
+        return int(self.conn.execute(sql + " RETURNING id", params or {}).fetchone()[0])
+
+
+class AlchemyTx:
+    """A transaction on an SQLAlchemy connection (PostgreSQL and other servers)."""
+
+    lock_suffix = " FOR UPDATE"
+
+    def __init__(self, conn: Any) -> None:
+        from sqlalchemy import text
+
+        self.conn = conn
+        self.dialect = conn.dialect.name
+        self._text = text
+
+    def _run(self, sql: str, params: Mapping[str, Any] | None) -> Any:
+        return self.conn.execute(self._text(sql), dict(params or {}))
+
+    def all(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Any]:
+        """All rows of a query."""
+        return [r._mapping for r in self._run(sql, params)]
+
+    def one(self, sql: str, params: Mapping[str, Any] | None = None) -> Any | None:
+        """The first row of a query, or None."""
+        row = self._run(sql, params).first()
+        return None if row is None else row._mapping
+
+    def scalar(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
+        """The first column of the first row, or None."""
+        return self._run(sql, params).scalar()
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
+        """Run a statement; the number of rows it touched."""
+        return int(self._run(sql, params).rowcount)
+
+    def insert(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
+        """Run an INSERT; the new row's id."""
+        return int(self._run(sql + " RETURNING id", params).scalar_one())
+
+
+def is_url(target: str) -> bool:
+    """True for an SQLAlchemy URL, False for a file path."""
+    return "://" in target
+
+
+def sqlite_path_of(target: str) -> Path | None:
+    """The file path for a SQLite target (a path or a sqlite:/// URL); None for other databases."""
+    if not is_url(target):
+        return Path(target).expanduser()
+    if target.startswith("sqlite:///"):
+        return Path(target[len("sqlite:///"):]).expanduser()
+    return None
+
+
+def resolve_target(explicit: str | None, configured: str | None = None) -> str:
+    """The database to open: --db, else LEADDESK_DB, else the settings file, else the default path."""
+    if explicit:
+        return explicit
+    env = os.environ.get("LEADDESK_DB")
+    if env:
+        return env
+    if configured:
+        return configured
+    from leaddesk.paths import default_db_path
+
+    return str(default_db_path())
+
+
+def _connect_sqlite(path: Path) -> sqlite3.Connection:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Created private: the WAL and shared-memory files inherit these permissions.
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA foreign_keys=ON")
+    mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    if mode != "wal":
+        conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
+def sqlite_revision(conn: sqlite3.Connection) -> str | None:
+    """The Alembic revision of a SQLite database, or None for an empty one."""
+    try:
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.OperationalError:
+        return None
+    return None if row is None else str(row[0])
+
+
+class Database:
+    """An open leaddesk database; hand out transactions with `read()` and `write()`."""
+
+    def __init__(self, target: str, *, sqlite_conn: sqlite3.Connection | None = None,
+                 engine: Any = None) -> None:
+        self.target = target
+        self.path = sqlite_path_of(target)
+        self._conn = sqlite_conn
+        self._engine = engine
+        self._lock = threading.RLock()
+
+    @property
+    def dialect(self) -> str:
+        """'sqlite' or the SQLAlchemy dialect name."""
+        return "sqlite" if self._conn is not None else str(self._engine.dialect.name)
+
+    @classmethod
+    def open(cls, target: str, *, migrate: bool = True) -> Database:
+        """Open (creating if needed) and bring the schema up to date, backing up first."""
+        path = sqlite_path_of(target)
+        if path is not None:
+            if path.is_dir():
+                raise LeadDeskError(f"database path {path} is a folder, not a file")
+            try:
+                conn = _connect_sqlite(path)
+            except (sqlite3.Error, OSError) as exc:
+                raise LeadDeskError(f"cannot open database {path}: {exc}") from None
+            try:
+                revision = sqlite_revision(conn)
+            except sqlite3.DatabaseError as exc:
+                conn.close()
+                raise LeadDeskError(f"{path} is not a leaddesk database: {exc}") from None
+            if revision != SCHEMA_HEAD:
+                if not migrate:
+                    conn.close()
+                    raise LeadDeskError(f"database {path} needs an upgrade: run `leaddesk db upgrade`")
+                from leaddesk.store.migrate import upgrade_sqlite
+
+                conn.close()
+                upgrade_sqlite(path, revision)
+                conn = _connect_sqlite(path)
+            return cls(target, sqlite_conn=conn)
+        from leaddesk.store.migrate import open_engine
+
+        return cls(target, engine=open_engine(target, migrate=migrate))
+
+    @contextmanager
+    def write(self) -> Iterator[Tx]:
+        """A write transaction (BEGIN IMMEDIATE on SQLite): all of it commits, or none."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield SqliteTx(self._conn)
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+                self._conn.execute("COMMIT")
+            else:
+                with self._engine.begin() as conn:
+                    yield AlchemyTx(conn)
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        """A read transaction: one consistent snapshot."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.execute("BEGIN")
+                try:
+                    yield SqliteTx(self._conn)
+                finally:
+                    self._conn.execute("ROLLBACK")
+            else:
+                with self._engine.connect() as conn:
+                    yield AlchemyTx(conn)
+
+    def data_version(self) -> int:
+        """SQLite's data_version: changes when another connection commits (for live refresh)."""
+        if self._conn is None:
+            return 0
+        with self._lock:
+            return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def close(self) -> None:
+        """Close the connection."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self._engine is not None:
+            self._engine.dispose()

@@ -1,0 +1,354 @@
+"""The service API: the one way in and out of the data for the CLI, the TUI and imports.
+
+    desk = Desk.open(db="leads.db", login="ann", origin="cli")
+    desk.set_status("42", "contacted")
+
+Each method is one transaction. Methods take what a user typed (a lead
+reference, a status name, field values as text) and return plain dicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from leaddesk import clock
+from leaddesk.settings import Settings, load_settings
+from leaddesk.store import catalog, leads, qualify, queries
+from leaddesk.store.context import Ctx
+from leaddesk.store.db import Database, Tx, resolve_target
+from leaddesk.store.errors import NotFound, RuleError
+from leaddesk.store.refs import resolve_lead
+
+
+def acting_login(explicit: str | None = None) -> str:
+    """Who acts: --user, else LEADDESK_USER, else the OS login name."""
+    import os
+
+    if explicit:
+        return explicit
+    env = os.environ.get("LEADDESK_USER")
+    if env:
+        return env
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+class Desk:
+    """A lead desk bound to a database, the acting user and where the actions come from."""
+
+    def __init__(self, db: Database, settings: Settings, login: str, origin: str = "cli") -> None:
+        self.db = db
+        self.settings = settings
+        self.login = login
+        self.origin = origin
+        self._user_id: int | None = None
+
+    @classmethod
+    def open(cls, db: str | None = None, *, login: str | None = None, origin: str = "cli",
+             settings: Settings | None = None, migrate: bool = True) -> Desk:
+        """Open the desk on a database (see `resolve_target`), migrating it if needed."""
+        settings = settings or load_settings()
+        database = Database.open(resolve_target(db, settings.database), migrate=migrate)
+        return cls(database, settings, acting_login(login), origin)
+
+    def close(self) -> None:
+        """Close the database."""
+        self.db.close()
+
+    # -- transactions -------------------------------------------------------------------------
+    @contextmanager
+    def _ctx(self) -> Iterator[Ctx]:
+        with self.db.write() as tx:
+            if not catalog.is_initialised(tx):
+                catalog.seed_preset(tx, "sales")
+            user = catalog.user_id(tx, self.login, create=True, at=clock.stamp())
+            yield Ctx(tx=tx, user_id=user, login=self.login, origin=self.origin, settings=self.settings)
+
+    @contextmanager
+    def _read(self) -> Iterator[Tx]:
+        with self.db.read() as tx:
+            yield tx
+
+    def _lead(self, ctx: Ctx, ref: str) -> dict[str, Any]:
+        return resolve_lead(ctx.tx, str(ref), self.settings.default_region, lock=True)
+
+    # -- setup ---------------------------------------------------------------------------------
+    def init(self, preset: str = "sales") -> str:
+        """Initialise a new desk with a preset and make the acting user an admin; return what happened."""
+        with self.db.write() as tx:
+            if catalog.is_initialised(tx):
+                current = catalog.preset_of(tx) or "custom"
+                if current != preset:
+                    raise RuleError(f"this desk is already set up with the '{current}' preset;"
+                                    " a preset is chosen once, on a new database")
+                message = f"already initialised with the '{current}' preset"
+            else:
+                catalog.seed_preset(tx, preset)
+                message = f"initialised with the '{preset}' preset"
+            user = catalog.user_id(tx, self.login, create=True, at=clock.stamp())
+            tx.execute("UPDATE \"user\" SET role = 'admin' WHERE id = :i", {"i": user})
+        return message
+
+    # -- leads ---------------------------------------------------------------------------------
+    def add_lead(self, values: dict[str, Any], status: str | None = None) -> dict[str, Any]:
+        """Create a lead; returns its details."""
+        with self._ctx() as ctx:
+            lead = leads.add_lead(ctx, values, status=status)
+            return queries.lead_detail(ctx.tx, lead["id"])
+
+    def edit_lead(self, ref: str, values: dict[str, Any], expected_version: int | None = None) -> dict[str, Any]:
+        """Change fields of a lead."""
+        with self._ctx() as ctx:
+            lead = leads.edit_lead(ctx, self._lead(ctx, ref), values, expected_version)
+            return queries.lead_detail(ctx.tx, lead["id"])
+
+    def set_status(self, ref: str, status: str, expected_version: int | None = None) -> tuple[dict[str, Any], str]:
+        """Pick an open status by hand (a reopen when the lead is closed); returns (lead, action)."""
+        with self._ctx() as ctx:
+            lead, action = leads.set_status(ctx, self._lead(ctx, ref), status, expected_version)
+            return queries.lead_detail(ctx.tx, lead["id"]), action
+
+    def mark_won(self, ref: str, value: Any, expected_version: int | None = None) -> dict[str, Any]:
+        """Mark a lead won with its job value."""
+        with self._ctx() as ctx:
+            lead = leads.mark_won(ctx, self._lead(ctx, ref), value, expected_version)
+            return queries.lead_detail(ctx.tx, lead["id"])
+
+    def mark_lost(self, ref: str, reason: str, note: str | None = None,
+                  expected_version: int | None = None) -> dict[str, Any]:
+        """Mark a lead lost/disqualified with a reason."""
+        with self._ctx() as ctx:
+            lead = leads.mark_lost(ctx, self._lead(ctx, ref), reason, note, expected_version)
+            return queries.lead_detail(ctx.tx, lead["id"])
+
+    def reopen(self, ref: str, status: str | None = None, expected_version: int | None = None) -> dict[str, Any]:
+        """Reopen a lead to an open status."""
+        with self._ctx() as ctx:
+            lead = leads.reopen(ctx, self._lead(ctx, ref), status, expected_version)
+            return queries.lead_detail(ctx.tx, lead["id"])
+
+    def set_followup(self, ref: str, when: Any, expected_version: int | None = None) -> dict[str, Any]:
+        """Set or clear a lead's follow-up date."""
+        with self._ctx() as ctx:
+            lead = leads.set_followup(ctx, self._lead(ctx, ref), when, expected_version)
+            return queries.lead_detail(ctx.tx, lead["id"])
+
+    def add_activity(self, ref: str, kind: str, body: str, at: str | None = None) -> dict[str, Any]:
+        """Log a note, call, email or meeting; `at` is user text (e.g. "-2h", "yesterday 15:00")."""
+        when = None
+        if at:
+            from leaddesk.dates import parse_datetime
+
+            try:
+                when = clock.stamp(parse_datetime(at, clock.now()))
+            except ValueError as exc:
+                raise RuleError(f"--at: {exc}") from None
+        with self._ctx() as ctx:
+            lead = self._lead(ctx, ref)
+            leads.add_activity(ctx, lead, kind, body, when)
+            return queries.lead_detail(ctx.tx, lead["id"])
+
+    def copy_lead(self, ref: str) -> dict[str, Any]:
+        """Copy a lead's main fields into a new lead."""
+        with self._ctx() as ctx:
+            lead = leads.copy_lead(ctx, self._lead(ctx, ref))
+            return queries.lead_detail(ctx.tx, lead["id"])
+
+    def delete_lead(self, ref: str, force: bool = False) -> int:
+        """Delete a lead; returns its number."""
+        with self._ctx() as ctx:
+            lead = self._lead(ctx, ref)
+            leads.delete_lead(ctx, lead, force)
+            return int(lead["number"])
+
+    def undo(self, ref: str) -> dict[str, Any]:
+        """Revert the acting user's last change to a lead."""
+        with self._ctx() as ctx:
+            lead = leads.undo_last(ctx, self._lead(ctx, ref))
+            return queries.lead_detail(ctx.tx, lead["id"])
+
+    def customer_from_lead(self, ref: str) -> dict[str, Any]:
+        """Create and link a customer from a lead, without a deal."""
+        with self._ctx() as ctx:
+            lead, _customer = qualify.customer_from_lead(ctx, self._lead(ctx, ref))
+            return queries.lead_detail(ctx.tx, lead["id"])
+
+    def qualify(self, ref: str, **options: Any) -> dict[str, Any]:
+        """Qualify a lead (see `qualify.qualify`); returns the outcome with the lead's details."""
+        with self._ctx() as ctx:
+            outcome = qualify.qualify(ctx, self._lead(ctx, ref), **options)
+            outcome["lead"] = queries.lead_detail(ctx.tx, outcome["lead"]["id"])
+            return outcome
+
+    def matching_customers(self, ref: str) -> list[dict[str, Any]]:
+        """Customers matching a lead's phone or email (the qualify wizard's first step)."""
+        with self._ctx() as ctx:
+            return qualify.matching_customers(ctx, self._lead(ctx, ref))
+
+    def show(self, ref: str) -> dict[str, Any]:
+        """Everything about a lead."""
+        with self._read() as tx:
+            lead = resolve_lead(tx, str(ref), self.settings.default_region)
+            return queries.lead_detail(tx, lead["id"])
+
+    def list_leads(self, flt: queries.LeadFilter) -> list[dict[str, Any]]:
+        """A page of leads."""
+        with self._read() as tx:
+            return queries.list_leads(tx, self.settings, flt, self.login)
+
+    def count_leads(self, flt: queries.LeadFilter) -> int:
+        """How many leads match."""
+        with self._read() as tx:
+            return queries.count_leads(tx, self.settings, flt, self.login)
+
+    def lookup(self, text: str) -> dict[str, list[dict[str, Any]]]:
+        """Leads and customers by phone or email."""
+        with self._read() as tx:
+            return queries.lookup(tx, self.settings, text)
+
+    def history(self, ref: str) -> list[dict[str, Any]]:
+        """A lead's history, oldest first."""
+        with self._read() as tx:
+            lead = resolve_lead(tx, str(ref), self.settings.default_region)
+            return queries.history_of(tx, "lead", lead["id"])
+
+    # -- deals and customers -------------------------------------------------------------------
+    def deal_action(self, deal_id: int, action: str, **options: Any) -> dict[str, Any]:
+        """stage / won / lost / reopen / quote on a deal; returns the deal's details."""
+        with self._ctx() as ctx:
+            deal = qualify.load_deal(ctx, deal_id)
+            if action == "stage":
+                qualify.set_stage(ctx, deal, options["stage"])
+            elif action == "won":
+                qualify.win_deal(ctx, deal, options.get("value"))
+            elif action == "lost":
+                qualify.lose_deal(ctx, deal, options.get("reason") or "", options.get("note"))
+            elif action == "reopen":
+                qualify.reopen_deal(ctx, deal)
+            elif action == "quote":
+                qualify.add_quote_line(ctx, deal, options["description"], options.get("quantity", 1),
+                                       options.get("price"))
+            else:
+                raise RuleError(f"unknown deal action '{action}'")
+            return self._deal_detail(ctx.tx, deal_id)
+
+    def deals(self, state: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """Deals, newest first."""
+        with self._read() as tx:
+            where = " WHERE d.state = :s" if state else ""
+            sql = (DEAL_SELECT + where + " ORDER BY d.id DESC") + (" LIMIT :n" if limit else "")
+            return [dict(r) for r in tx.all(sql, {"s": state, "n": limit})]
+
+    def deal(self, deal_id: int) -> dict[str, Any]:
+        """A deal with its quote lines."""
+        with self._read() as tx:
+            return self._deal_detail(tx, deal_id)
+
+    @staticmethod
+    def _deal_detail(tx: Tx, deal_id: int) -> dict[str, Any]:
+        row = tx.one(DEAL_SELECT + " WHERE d.id = :i", {"i": deal_id})
+        if row is None:
+            raise NotFound(f"there is no deal {deal_id}")
+        detail = dict(row)
+        lines = [dict(r) for r in tx.all(
+            "SELECT id, description, quantity, unit_price_cents FROM quote_line WHERE deal_id = :i ORDER BY id",
+            {"i": deal_id})]
+        detail["quote_lines"] = lines
+        detail["quote_total_cents"] = sum(line["quantity"] * line["unit_price_cents"] for line in lines)
+        detail["stages"] = [r[0] for r in tx.all(
+            "SELECT name FROM stage WHERE pipeline_id = :p ORDER BY position, id", {"p": detail["pipeline_id"]})]
+        return detail
+
+    def customers(self, search: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """Customers, with how many leads and deals each has."""
+        with self._read() as tx:
+            where = " WHERE lower(c.name) LIKE :q" if search else ""
+            sql = ("SELECT c.id, c.name, c.kind, c.phone, c.email, c.city,"
+                   " (SELECT count(*) FROM lead l WHERE l.customer_id = c.id) AS leads,"
+                   " (SELECT count(*) FROM deal d WHERE d.customer_id = c.id) AS deals"
+                   f" FROM customer c{where} ORDER BY c.name, c.id") + (" LIMIT :n" if limit else "")
+            return [dict(r) for r in tx.all(sql, {"q": f"%{(search or '').casefold()}%", "n": limit})]
+
+    def customer(self, customer_id: int) -> dict[str, Any]:
+        """A customer with contacts, leads and deals."""
+        with self._read() as tx:
+            row = tx.one("SELECT * FROM customer WHERE id = :i", {"i": customer_id})
+            if row is None:
+                raise NotFound(f"there is no customer {customer_id}")
+            detail = dict(row)
+            detail["contacts"] = [dict(r) for r in tx.all(
+                "SELECT first_name, last_name, job_title, email, phone FROM contact WHERE customer_id = :i",
+                {"i": customer_id})]
+            detail["leads"] = [dict(r) for r in tx.all(
+                "SELECT l.number, l.contact_name, s.name AS status FROM lead l JOIN status s ON s.id = l.status_id"
+                " WHERE l.customer_id = :i ORDER BY l.number", {"i": customer_id})]
+            detail["deals"] = [dict(r) for r in tx.all(
+                DEAL_SELECT + " WHERE d.customer_id = :i ORDER BY d.id", {"i": customer_id})]
+            return detail
+
+    # -- lists ---------------------------------------------------------------------------------
+    def statuses(self) -> list[dict[str, Any]]:
+        """The workflow's statuses with how many leads each holds."""
+        with self._ctx() as ctx:
+            rows = ctx.tx.all("SELECT s.id, s.name, s.category, s.position, s.manual,"
+                              " (SELECT count(*) FROM lead l WHERE l.status_id = s.id) AS leads"
+                              " FROM status s ORDER BY s.position, s.id")
+            return [{**dict(r), "manual": bool(r["manual"])} for r in rows]
+
+    def catalog_list(self, kind: str) -> list[dict[str, Any]]:
+        """Entries of a list (sources, reasons, types, methods, items) with usage counts."""
+        with self._ctx() as ctx:
+            return catalog.list_entries(ctx.tx, kind)
+
+    def catalog_change(self, kind: str, action: str, *args: Any) -> Any:
+        """add / rename / remove (and for types: statuses) on a list, or on statuses."""
+        with self._ctx() as ctx:
+            if kind == "statuses":
+                handler = {"add": catalog.add_status, "rename": catalog.rename_status,
+                           "remove": catalog.remove_status}[action]
+            elif action == "statuses":
+                return catalog.set_type_statuses(ctx.tx, *args)
+            else:
+                handler = {"add": catalog.add_entry, "rename": catalog.rename_entry,
+                           "remove": catalog.remove_entry}[action]
+                args = (kind, *args)
+            result = handler(ctx.tx, *args)
+            ctx.record("catalog", 0, action, kind, None, " ".join(str(a) for a in args))
+            return result
+
+    def users(self) -> list[dict[str, Any]]:
+        """Every user."""
+        with self._ctx() as ctx:
+            return [dict(r) for r in ctx.tx.all(
+                "SELECT id, login, name, role, active, created_at FROM \"user\" ORDER BY login")]
+
+    def add_user(self, login: str, name: str | None = None, role: str = "rep") -> int:
+        """Add a user."""
+        clean = login.strip()
+        if not clean or any(ch.isspace() for ch in clean):
+            raise RuleError(f"a login must be one word, not '{login}'")
+        if role not in ("rep", "manager", "partner", "admin"):
+            raise RuleError(f"role '{role}' must be rep, manager, partner or admin")
+        with self._ctx() as ctx:
+            if ctx.tx.scalar("SELECT id FROM \"user\" WHERE login = :l", {"l": clean}) is not None:
+                raise RuleError(f"user '{clean}' already exists")
+            user = ctx.tx.insert("INSERT INTO \"user\" (login, name, role, created_at) VALUES (:l, :n, :r, :at)",
+                                 {"l": clean, "n": name or clean, "r": role, "at": ctx.at})
+            ctx.record("user", user, "create", "login", None, clean)
+            return user
+
+
+DEAL_SELECT = (
+    "SELECT d.id, d.title, d.value_cents, d.expected_close, d.state, d.pipeline_id, p.name AS pipeline,"
+    " st.name AS stage, d.lead_id, l.number AS lead_number, d.customer_id, c.name AS customer,"
+    " lr.name AS lost_reason, d.lost_note, d.created_at, d.closed_at, d.version"
+    " FROM deal d JOIN stage st ON st.id = d.stage_id JOIN pipeline p ON p.id = d.pipeline_id"
+    " LEFT JOIN lead l ON l.id = d.lead_id LEFT JOIN customer c ON c.id = d.customer_id"
+    " LEFT JOIN lost_reason lr ON lr.id = d.lost_reason_id"
+)

@@ -1,0 +1,227 @@
+"""The editable lead fields: their names, columns, and how user text becomes a stored value.
+
+`add`, `edit`, import and the TUI forms all go through `prepare()`, so a field
+is validated the same way whatever the entry point.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from leaddesk import clock
+from leaddesk.settings import CustomField, Settings
+from leaddesk.store import catalog
+from leaddesk.store.contactinfo import check_email, normalise_phone
+from leaddesk.store.db import Tx
+from leaddesk.store.errors import RuleError
+from leaddesk.store.rules import (
+    parse_bant,
+    parse_money,
+    parse_priority,
+    parse_probability,
+    parse_tags,
+    split_name,
+)
+
+MAX_TEXT = 100_000
+
+
+@dataclass(frozen=True)
+class LeadField:
+    """An editable lead field: its public name, its column and its kind of value."""
+
+    name: str
+    column: str
+    kind: str
+    label: str
+
+
+def _f(name: str, kind: str = "text", column: str | None = None, label: str | None = None) -> LeadField:
+    return LeadField(name, column or name, kind, label or name.replace("_", " ").capitalize())
+
+
+FIELDS: dict[str, LeadField] = {f.name: f for f in [
+    _f("name", "name", "contact_name", "Contact name"),
+    _f("first_name"), _f("last_name"),
+    _f("title"), _f("item", "ref:item", "item_id"),
+    _f("company"), _f("job_title"),
+    _f("email", "email"), _f("phone", "phone"),
+    _f("street"), _f("city"), _f("state"), _f("zip", label="ZIP"), _f("country"), _f("website"),
+    _f("zone"),
+    _f("source", "ref:source", "source_id"), _f("source_detail"), _f("campaign"), _f("medium"),
+    _f("contact_method", "ref:contact_method", "contact_method_id"),
+    _f("type", "ref:lead_type", "type_id", "Lead type"),
+    _f("priority", "priority"), _f("tags", "tags"), _f("description", "longtext"),
+    _f("owner", "user", "owner_id"), _f("partner", "ref:partner", "partner_id"),
+    _f("customer", "customer", "customer_id"),
+    _f("expected_revenue", "money", "expected_revenue_cents"),
+    _f("probability", "probability"), _f("expected_close", "date"),
+    _f("followup", "date", "followup_on", "Follow-up"),
+    _f("score", "int"),
+    _f("bant_budget", "bant"), _f("bant_budget_note"),
+    _f("bant_authority", "bant"), _f("bant_authority_note"),
+    _f("bant_need", "bant"), _f("bant_need_note"),
+    _f("bant_timeline", "bant"), _f("bant_timeline_note"),
+    _f("job_value", "money", "job_value_cents"),
+]}
+
+COLUMN_TO_FIELD = {f.column: f for f in FIELDS.values()}
+# Columns derived from others: written with them, never edited directly.
+DERIVED = {"contact_name": ("first_name", "last_name"), "phone_e164": ("phone",), "email_lower": ("email",)}
+
+
+def _text(value: Any, label: str, limit: int = 1000) -> str | None:
+    text = "" if value is None else str(value)
+    if "\x00" in text:
+        raise RuleError(f"{label} contains a NUL character")
+    text = text.strip()
+    if len(text) > limit:
+        raise RuleError(f"{label} is too long ({len(text)} characters; the limit is {limit})")
+    return text or None
+
+
+def parse_date(value: Any, label: str) -> str | None:
+    """A user date (ISO or relative: tomorrow, +3d, monday) as ISO text; empty is None."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    from leaddesk.dates import parse_when
+
+    try:
+        return parse_when(str(value), clock.today()).isoformat()
+    except ValueError as exc:
+        raise RuleError(f"{label}: {exc}") from None
+
+
+def _custom_value(spec: CustomField, value: Any) -> Any:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = str(value).strip()
+    if spec.type == "number":
+        try:
+            number = float(text)
+        except ValueError:
+            raise RuleError(f"{spec.title} must be a number, not '{text}'") from None
+        return int(number) if number.is_integer() else number
+    if spec.type == "date":
+        return parse_date(text, spec.title)
+    if spec.type == "bool":
+        folded = text.casefold()
+        if folded in ("yes", "y", "true", "1", "on"):
+            return True
+        if folded in ("no", "n", "false", "0", "off"):
+            return False
+        raise RuleError(f"{spec.title} must be yes or no, not '{text}'")
+    if spec.type == "choice":
+        match = [c for c in spec.choices if c.casefold() == text.casefold()]
+        if not match:
+            raise RuleError(f"{spec.title} must be one of {', '.join(spec.choices)}, not '{text}'")
+        return match[0]
+    return _text(text, spec.title)
+
+
+def prepare_custom(settings: Settings, current: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """Merge validated custom field values into the current ones (None removes a value)."""
+    merged = dict(current)
+    for name, value in given.items():
+        spec = settings.custom_fields.get(name)
+        if spec is None:
+            known = ", ".join(settings.custom_fields) or "none are defined in settings"
+            raise RuleError(f"unknown custom field '{name}' (known: {known})")
+        parsed = _custom_value(spec, value)
+        if parsed is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = parsed
+    return merged
+
+
+def load_custom(raw: str | None) -> dict[str, Any]:
+    """Custom values as stored (JSON text) to a dict."""
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def dump_custom(values: dict[str, Any]) -> str:
+    """Custom values to stored JSON text (stable key order)."""
+    return json.dumps(values, sort_keys=True, ensure_ascii=False)
+
+
+def prepare(tx: Tx, settings: Settings, given: dict[str, Any]) -> dict[str, Any]:
+    """Turn user values keyed by field name into column values; refuse anything invalid.
+
+    `given` may hold any of FIELDS (None or "" clears a field) and `custom`
+    (a dict handled by `prepare_custom` by the caller).
+    """
+    columns: dict[str, Any] = {}
+    for name, value in given.items():
+        if name == "custom":
+            continue
+        spec = FIELDS.get(name)
+        if spec is None:
+            raise RuleError(f"unknown field '{name}'")
+        columns.update(_prepare_one(tx, settings, spec, value))
+    return columns
+
+
+def _prepare_one(tx: Tx, settings: Settings, spec: LeadField, value: Any) -> dict[str, Any]:
+    kind, label = spec.kind, spec.label
+    empty = value is None or (isinstance(value, str) and not value.strip())
+    if kind == "name":
+        text = _text(value, label)
+        first, last = split_name(text or "")
+        return {"contact_name": text or "", "first_name": first, "last_name": last}
+    if kind == "text":
+        return {spec.column: _text(value, label)}
+    if kind == "longtext":
+        return {spec.column: _text(value, label, MAX_TEXT) or ""}
+    if kind == "email":
+        email = check_email(_text(value, label))
+        return {"email": email, "email_lower": email.casefold() if email else None}
+    if kind == "phone":
+        phone = _text(value, label, 100)
+        return {"phone": phone, "phone_e164": normalise_phone(phone, settings.default_region)}
+    if kind == "priority":
+        return {spec.column: 0 if empty else parse_priority(value)}
+    if kind == "probability":
+        return {spec.column: None if empty else parse_probability(value)}
+    if kind == "money":
+        return {spec.column: parse_money(value, label.lower())}
+    if kind == "date":
+        return {spec.column: parse_date(value, label)}
+    if kind == "int":
+        try:
+            return {spec.column: 0 if empty else int(str(value).strip())}
+        except ValueError:
+            raise RuleError(f"{label} must be a whole number, not '{value}'") from None
+    if kind == "bant":
+        return {spec.column: parse_bant("" if empty else str(value), label)}
+    if kind == "tags":
+        return {spec.column: "" if empty else parse_tags(str(value))}
+    if kind == "user":
+        return {spec.column: None if empty else catalog.user_id(tx, str(value).strip())}
+    if kind == "customer":
+        if empty:
+            return {spec.column: None}
+        try:
+            customer = int(str(value).strip())
+        except ValueError:
+            raise RuleError(f"customer must be a customer id, not '{value}'") from None
+        if tx.scalar("SELECT id FROM customer WHERE id = :i", {"i": customer}) is None:
+            raise RuleError(f"there is no customer {customer}")
+        return {spec.column: customer}
+    if kind.startswith("ref:"):
+        table = kind[4:]
+        if empty:
+            return {spec.column: None}
+        return {spec.column: catalog.find_id(tx, table, str(value), label.lower())}
+    raise AssertionError(kind)  # pragma: no cover

@@ -1,0 +1,339 @@
+"""Lead operations: create, edit, status changes, follow-ups, activities, copy, delete, undo.
+
+Each function runs inside the caller's write transaction (`Ctx`), checks the
+rules, writes the change and its history rows, and returns what it did.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from leaddesk.store import catalog
+from leaddesk.store.context import Ctx, as_text
+from leaddesk.store.errors import Conflict, RuleError
+from leaddesk.store.fields import dump_custom, load_custom, prepare, prepare_custom
+from leaddesk.store.refs import load_lead
+from leaddesk.store.rules import (
+    ACTIVITY_KINDS,
+    StatusInfo,
+    check_allowed_for_type,
+    check_job_value_edit,
+    check_lost,
+    check_pick,
+    check_reopen,
+    check_won,
+    first_of,
+    parse_money,
+    resolve_status,
+)
+
+# Columns copied by "copy lead" (seed 002's list: name, type, customer, sales person,
+# description, priority, tags, expected revenue and probability, contacts and address).
+COPY_COLUMNS = (
+    "title", "item_id", "type_id", "customer_id", "owner_id", "description", "priority", "tags",
+    "expected_revenue_cents", "probability", "first_name", "last_name", "contact_name", "company",
+    "job_title", "email", "email_lower", "phone", "phone_e164", "street", "city", "state", "zip",
+    "country", "website", "zone", "source_id", "source_detail", "campaign", "medium", "contact_method_id",
+    "partner_id", "custom",
+)
+UNDOABLE = {"edit", "status", "reopen", "won", "lost", "followup", "note", "log", "undo-free"}
+
+
+def check_version(ctx: Ctx, lead: dict[str, Any], expected: int | None) -> None:
+    """Refuse a change based on a stale read: say who changed the lead and when."""
+    if expected is None or expected == lead["version"]:
+        return
+    last = ctx.tx.one(
+        "SELECT u.login, h.at, h.field, h.new FROM history h LEFT JOIN \"user\" u ON u.id = h.user_id"
+        " WHERE h.entity = 'lead' AND h.entity_id = :i ORDER BY h.id DESC LIMIT 1",
+        {"i": lead["id"]},
+    )
+    by, at = (last["login"], last["at"]) if last else ("someone", lead["updated_at"])
+    raise Conflict(
+        f"lead {lead['number']} was changed by {by} at {at.replace('T', ' ')} since you read it"
+        f" (your version {expected}, now {lead['version']})",
+        by=by, at=at,
+    )
+
+
+def _apply(ctx: Ctx, lead: dict[str, Any], changes: dict[str, Any], action: str) -> dict[str, Any]:
+    """Write the columns that really change, bump the version, record history; return the new lead."""
+    diff = {k: v for k, v in changes.items() if as_text(lead.get(k)) != as_text(v)}
+    if not diff:
+        return lead
+    sets = ", ".join(f"{col} = :{col}" for col in diff)
+    params = {**diff, "_id": lead["id"], "_v": lead["version"], "_at": ctx.at}
+    touched = ctx.tx.execute(
+        f"UPDATE lead SET {sets}, version = version + 1, updated_at = :_at WHERE id = :_id AND version = :_v",
+        params,
+    )
+    if touched != 1:
+        raise Conflict(f"lead {lead['number']} was changed by someone else meanwhile; try again")
+    for col, value in diff.items():
+        ctx.record("lead", lead["id"], action, col, lead.get(col), value)
+    return {**lead, **diff, "version": lead["version"] + 1, "updated_at": ctx.at}
+
+
+def _status_of(ctx: Ctx, lead: dict[str, Any]) -> tuple[list[StatusInfo], StatusInfo]:
+    all_statuses = catalog.statuses(ctx.tx)
+    return all_statuses, catalog.status_by_id(all_statuses, lead["status_id"])
+
+
+def _check_type(ctx: Ctx, lead: dict[str, Any], target: StatusInfo) -> None:
+    allowed = catalog.allowed_statuses(ctx.tx, lead["type_id"])
+    check_allowed_for_type(target, catalog.name_of(ctx.tx, "lead_type", lead["type_id"]), allowed)
+
+
+def _required_target(all_statuses: list[StatusInfo], category: str) -> StatusInfo:
+    target = first_of(category, all_statuses)
+    if target is None:
+        raise RuleError(f"this workflow has no {category} status")
+    return target
+
+
+def _fill_title(ctx: Ctx, row: dict[str, Any]) -> None:
+    if not row.get("title"):
+        item = catalog.name_of(ctx.tx, "item", row.get("item_id"))
+        row["title"] = item or row.get("company") or row.get("contact_name") or ""
+
+
+def _initial_status(ctx: Ctx, row: dict[str, Any], status_text: str | None) -> int:
+    all_statuses = catalog.statuses(ctx.tx)
+    allowed = catalog.allowed_statuses(ctx.tx, row.get("type_id"))
+    if status_text:
+        target = resolve_status(status_text, all_statuses)
+        if target.category != "open" or not target.manual:
+            check_pick(target, target)
+    else:
+        pool = [s for s in (allowed or all_statuses) if s.category == "open"]
+        if not pool:
+            raise RuleError("the lead type allows no open status to start in")
+        target = pool[0]
+    check_allowed_for_type(target, catalog.name_of(ctx.tx, "lead_type", row.get("type_id")), allowed)
+    return target.id
+
+
+def add_lead(ctx: Ctx, given: dict[str, Any], *, status: str | None = None) -> dict[str, Any]:
+    """Create a lead from user values; the owner defaults to the acting user."""
+    values = dict(given)
+    if values.get("job_value") not in (None, ""):
+        raise RuleError("the job value can be entered only on a won lead")
+    values.pop("job_value", None)
+    row = prepare(ctx.tx, ctx.settings, values)
+    if "contact_name" not in row and ("first_name" in row or "last_name" in row):
+        row["contact_name"] = " ".join(p for p in (row.get("first_name"), row.get("last_name")) if p)
+    if not (row.get("contact_name") or row.get("company")):
+        raise RuleError("a lead needs a contact name or a company")
+    row.setdefault("contact_name", "")
+    if "owner_id" not in row:
+        row["owner_id"] = ctx.user_id
+    row["custom"] = dump_custom(prepare_custom(ctx.settings, {}, given.get("custom") or {}))
+    row["status_id"] = _initial_status(ctx, row, status)
+    _fill_title(ctx, row)
+    row["number"] = (ctx.tx.scalar("SELECT max(number) FROM lead") or 0) + 1
+    row["created_at"] = row["updated_at"] = ctx.at
+    columns = ", ".join(row)
+    lead_id = ctx.tx.insert(f"INSERT INTO lead ({columns}) VALUES ({', '.join(':' + c for c in row)})", row)
+    for col, value in row.items():
+        if value not in (None, "", "{}") and col not in ("created_at", "updated_at"):
+            ctx.record("lead", lead_id, "create", col, None, value)
+    return load_lead(ctx.tx, lead_id)
+
+
+def edit_lead(ctx: Ctx, lead: dict[str, Any], given: dict[str, Any],
+              expected_version: int | None = None) -> dict[str, Any]:
+    """Change fields of a lead; type changes reset a status the new type does not allow."""
+    check_version(ctx, lead, expected_version)
+    values = dict(given)
+    custom = values.pop("custom", None) or {}
+    job_value = values.pop("job_value", None)
+    changes = prepare(ctx.tx, ctx.settings, values)
+    all_statuses, current = _status_of(ctx, lead)
+    if job_value is not None:
+        cents = parse_money(job_value, "job value")
+        check_job_value_edit(current, cents)
+        changes["job_value_cents"] = cents
+    if "first_name" in changes or "last_name" in changes:
+        if "contact_name" not in changes:
+            first = changes.get("first_name", lead["first_name"])
+            last = changes.get("last_name", lead["last_name"])
+            changes["contact_name"] = " ".join(p for p in (first, last) if p)
+    merged = {**lead, **changes}
+    if not (merged.get("contact_name") or merged.get("company")):
+        raise RuleError("a lead needs a contact name or a company")
+    if custom:
+        changes["custom"] = dump_custom(prepare_custom(ctx.settings, load_custom(lead["custom"]), custom))
+    if "type_id" in changes and changes["type_id"] != lead["type_id"]:
+        allowed = catalog.allowed_statuses(ctx.tx, changes["type_id"])
+        if allowed and current.id not in {s.id for s in allowed}:
+            changes["status_id"] = allowed[0].id
+    if "title" in changes and not changes["title"]:
+        _fill_title(ctx, merged)
+        changes["title"] = merged["title"]
+    return _apply(ctx, lead, changes, "edit")
+
+
+def set_status(ctx: Ctx, lead: dict[str, Any], status_text: str,
+               expected_version: int | None = None) -> tuple[dict[str, Any], str]:
+    """Pick a status by hand (open statuses only); from a closed status this is a reopen.
+
+    Returns the lead and the action taken: "status", "reopen" or "unchanged".
+    """
+    check_version(ctx, lead, expected_version)
+    all_statuses, current = _status_of(ctx, lead)
+    target = resolve_status(status_text, all_statuses)
+    if target.id == current.id:
+        return lead, "unchanged"
+    action = check_pick(current, target)
+    _check_type(ctx, lead, target)
+    changes: dict[str, Any] = {"status_id": target.id}
+    if action == "reopen":
+        changes.update(job_value_cents=None, lost_reason_id=None, lost_note="")
+    return _apply(ctx, lead, changes, action), action
+
+
+def reopen(ctx: Ctx, lead: dict[str, Any], status_text: str | None = None,
+           expected_version: int | None = None) -> dict[str, Any]:
+    """Reset a lead to an open status (the first allowed one unless named), at any time."""
+    check_version(ctx, lead, expected_version)
+    all_statuses, current = _status_of(ctx, lead)
+    if status_text:
+        target = resolve_status(status_text, all_statuses)
+    else:
+        allowed = catalog.allowed_statuses(ctx.tx, lead["type_id"]) or all_statuses
+        target = _required_target([s for s in allowed], "open")
+    check_reopen(current, target)
+    _check_type(ctx, lead, target)
+    changes = {"status_id": target.id, "job_value_cents": None, "lost_reason_id": None, "lost_note": ""}
+    return _apply(ctx, lead, changes, "reopen")
+
+
+def mark_won(ctx: Ctx, lead: dict[str, Any], value: Any,
+             expected_version: int | None = None) -> dict[str, Any]:
+    """Mark a lead won with its job value (> 0)."""
+    check_version(ctx, lead, expected_version)
+    all_statuses, current = _status_of(ctx, lead)
+    cents = parse_money(value, "job value")
+    check_won(current, cents)
+    target = _required_target(all_statuses, "won")
+    _check_type(ctx, lead, target)
+    changes = {"status_id": target.id, "job_value_cents": cents, "lost_reason_id": None, "lost_note": ""}
+    return _apply(ctx, lead, changes, "won")
+
+
+def mark_lost(ctx: Ctx, lead: dict[str, Any], reason: str | None, note: str | None = None,
+              expected_version: int | None = None) -> dict[str, Any]:
+    """Mark a lead lost/disqualified with a reason from the reasons list (+ optional note)."""
+    check_version(ctx, lead, expected_version)
+    all_statuses, current = _status_of(ctx, lead)
+    check_lost(current, reason)
+    assert reason is not None
+    reason_id = catalog.find_id(ctx.tx, "lost_reason", reason, "lost reason")
+    target = _required_target(all_statuses, "lost")
+    _check_type(ctx, lead, target)
+    changes = {"status_id": target.id, "lost_reason_id": reason_id, "lost_note": (note or "").strip(),
+               "job_value_cents": None}
+    return _apply(ctx, lead, changes, "lost")
+
+
+def set_followup(ctx: Ctx, lead: dict[str, Any], when: Any,
+                 expected_version: int | None = None) -> dict[str, Any]:
+    """Set (or clear, with None/"") the follow-up date; past dates are accepted."""
+    from leaddesk.store.fields import parse_date
+
+    check_version(ctx, lead, expected_version)
+    return _apply(ctx, lead, {"followup_on": parse_date(when, "follow-up")}, "followup")
+
+
+def add_activity(ctx: Ctx, lead: dict[str, Any], kind: str, body: str, at: str | None = None) -> int:
+    """Log a note, call, email or meeting on a lead's timeline."""
+    if kind not in ACTIVITY_KINDS:
+        raise RuleError(f"activity kind '{kind}' must be one of {', '.join(ACTIVITY_KINDS)}")
+    text = (body or "").strip()
+    if not text:
+        raise RuleError(f"a {kind} needs some text")
+    if "\x00" in text:
+        raise RuleError(f"the {kind} contains a NUL character")
+    activity = ctx.tx.insert(
+        "INSERT INTO activity (lead_id, kind, body, at, user_id, created_at) VALUES (:l, :k, :b, :at, :u, :c)",
+        {"l": lead["id"], "k": kind, "b": text, "at": at or ctx.at, "u": ctx.user_id, "c": ctx.at},
+    )
+    ctx.record("activity", activity, "note" if kind == "note" else "log", "lead_id", None, lead["id"])
+    ctx.tx.execute("UPDATE lead SET updated_at = :at WHERE id = :i", {"at": ctx.at, "i": lead["id"]})
+    return activity
+
+
+def copy_lead(ctx: Ctx, lead: dict[str, Any]) -> dict[str, Any]:
+    """A new lead with the main fields of this one, in the first open status."""
+    row = {col: lead[col] for col in COPY_COLUMNS}
+    row["status_id"] = _initial_status(ctx, row, None)
+    row["number"] = (ctx.tx.scalar("SELECT max(number) FROM lead") or 0) + 1
+    row["created_at"] = row["updated_at"] = ctx.at
+    new_id = ctx.tx.insert(
+        f"INSERT INTO lead ({', '.join(row)}) VALUES ({', '.join(':' + c for c in row)})", row)
+    ctx.record("lead", new_id, "copy", "number", None, f"{row['number']} (copy of {lead['number']})")
+    return load_lead(ctx.tx, new_id)
+
+
+def delete_lead(ctx: Ctx, lead: dict[str, Any], force: bool = False) -> None:
+    """Delete a lead; one with deals or activities only when forced (closing it as lost is advised)."""
+    deals = ctx.tx.scalar("SELECT count(*) FROM deal WHERE lead_id = :i", {"i": lead["id"]})
+    activities = ctx.tx.scalar("SELECT count(*) FROM activity WHERE lead_id = :i", {"i": lead["id"]})
+    if (deals or activities) and not force:
+        raise RuleError(
+            f"lead {lead['number']} has {deals} deal(s) and {activities} activit{'y' if activities == 1 else 'ies'}:"
+            " close it as lost instead, or delete with --force")
+    ctx.tx.execute("UPDATE deal SET lead_id = NULL WHERE lead_id = :i", {"i": lead["id"]})
+    ctx.tx.execute("DELETE FROM activity WHERE lead_id = :i", {"i": lead["id"]})
+    ctx.tx.execute("DELETE FROM lead WHERE id = :i", {"i": lead["id"]})
+    ctx.record("lead", lead["id"], "delete", "number", lead["number"], None)
+
+
+def undo_last(ctx: Ctx, lead: dict[str, Any]) -> dict[str, Any]:
+    """Revert the acting user's last change to a lead (field edits, status, notes), recorded as a change."""
+    rows = ctx.tx.all(
+        "SELECT id, change_id, entity, entity_id, action, field, old, new FROM history"
+        " WHERE user_id = :u AND NOT undone AND action <> 'undo' AND ("
+        " (entity = 'lead' AND entity_id = :l) OR (entity = 'activity' AND field = 'lead_id' AND new = :ls))"
+        " ORDER BY id DESC",
+        {"u": ctx.user_id, "l": lead["id"], "ls": str(lead["id"])},
+    )
+    if not rows:
+        raise RuleError(f"you have no change to lead {lead['number']} to undo")
+    change = rows[0]["change_id"]
+    action = rows[0]["action"]
+    if action in ("create", "copy"):
+        raise RuleError(f"your last change to lead {lead['number']} created it; delete the lead instead")
+    if action in ("qualify", "convert", "customer"):
+        raise RuleError(f"your last change to lead {lead['number']} was a {action}: reopen the lead instead")
+    if action not in UNDOABLE:
+        raise RuleError(f"your last change to lead {lead['number']} ({action}) cannot be undone")
+    part = [r for r in rows if r["change_id"] == change]
+    restore: dict[str, Any] = {}
+    for row in part:
+        if row["entity"] == "activity":
+            ctx.tx.execute("DELETE FROM activity WHERE id = :i", {"i": row["entity_id"]})
+            ctx.record("activity", row["entity_id"], "undo", "lead_id", lead["id"], None)
+            continue
+        if as_text(lead.get(row["field"])) != row["new"]:
+            later = ctx.tx.one(
+                "SELECT u.login, h.at FROM history h LEFT JOIN \"user\" u ON u.id = h.user_id"
+                " WHERE h.entity = 'lead' AND h.entity_id = :l AND h.field = :f ORDER BY h.id DESC LIMIT 1",
+                {"l": lead["id"], "f": row["field"]},
+            )
+            who = f" by {later['login']} at {later['at'].replace('T', ' ')}" if later else ""
+            raise Conflict(f"cannot undo: {row['field']} of lead {lead['number']} was changed since{who}")
+        restore[row["field"]] = _typed(row["field"], row["old"])
+    ctx.tx.execute("UPDATE history SET undone = :t WHERE change_id = :c", {"t": True, "c": change})
+    return _apply(ctx, lead, restore, "undo") if restore else load_lead(ctx.tx, lead["id"])
+
+
+INT_COLUMNS = {"item_id", "source_id", "contact_method_id", "type_id", "status_id", "priority", "owner_id",
+               "partner_id", "customer_id", "expected_revenue_cents", "probability", "score",
+               "job_value_cents", "lost_reason_id"}
+
+
+def _typed(column: str, text: str | None) -> Any:
+    if text is None:
+        return None
+    return int(text) if column in INT_COLUMNS else text

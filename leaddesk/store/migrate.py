@@ -1,0 +1,91 @@
+"""Schema migrations with Alembic, and the backup taken before each one."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from leaddesk.store.errors import LeadDeskError
+from leaddesk.store.schema import SCHEMA_HEAD
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(url: str) -> Any:
+    """An Alembic Config for our migrations folder and the given database URL."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def backup_sqlite(source: Path, dest: Path) -> Path:
+    """Copy a live SQLite database with the online backup API (safe while others write)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    src = sqlite3.connect(source)
+    try:
+        out = sqlite3.connect(dest)
+        try:
+            src.backup(out)
+        finally:
+            out.close()
+    finally:
+        src.close()
+    dest.chmod(0o600)
+    return dest
+
+
+def _has_tables(path: Path) -> bool:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("SELECT count(*) FROM sqlite_master WHERE type='table'").fetchone()[0] > 0
+    finally:
+        conn.close()
+
+
+def upgrade_sqlite(path: Path, current: str | None) -> Path | None:
+    """Migrate a SQLite file to the head revision; back it up first and restore it if the migration fails.
+
+    Returns the backup's path (None for a brand-new, empty database).
+    """
+    from alembic import command
+
+    from leaddesk import clock
+
+    backup: Path | None = None
+    if _has_tables(path):
+        stamp = clock.now().strftime("%Y%m%d-%H%M%S")
+        backup = backup_sqlite(path, path.with_name(f"{path.name}.{current or 'none'}-{stamp}.bak"))
+    try:
+        command.upgrade(alembic_config(f"sqlite:///{path}"), "head")
+    except Exception as exc:
+        if backup is not None:
+            for suffix in ("-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+            shutil.copyfile(backup, path)
+        raise LeadDeskError(f"migrating {path} failed and it was restored from {backup}: {exc}") from exc
+    return backup
+
+
+def open_engine(url: str, *, migrate: bool = True) -> Any:
+    """An SQLAlchemy engine for a server database, migrated to the head revision."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        engine = create_engine(url, pool_pre_ping=True)
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+    except (SQLAlchemyError, ImportError) as exc:
+        raise LeadDeskError(f"cannot open database {url}: {exc}") from None
+    if current != SCHEMA_HEAD:
+        if not migrate:
+            raise LeadDeskError(f"database {url} needs an upgrade: run `leaddesk db upgrade`")
+        command.upgrade(alembic_config(url), "head")
+    return engine

@@ -1,0 +1,234 @@
+"""Read-only queries: the lead list (filter, sort, page in SQL), lead details, lookups, history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from leaddesk import clock
+from leaddesk.settings import Settings
+from leaddesk.store import catalog
+from leaddesk.store.contactinfo import looks_like_email, normalise_phone
+from leaddesk.store.db import Tx
+from leaddesk.store.errors import RuleError
+from leaddesk.store.fields import load_custom
+from leaddesk.store.rules import resolve_name
+
+SORTABLE = {
+    "number": "l.number", "contact": "lower(l.contact_name)", "company": "lower(l.company)", "phone": "l.phone",
+    "email": "l.email_lower", "source": "src.name", "status": "s.position", "priority": "l.priority",
+    "deals": "deals", "owner": "u.login", "followup": "l.followup_on", "created": "l.created_at",
+    "updated": "l.updated_at", "score": "l.score", "value": "l.expected_revenue_cents", "zone": "l.zone",
+}
+DUE = ("today", "week", "overdue")
+
+
+@dataclass
+class LeadFilter:
+    """What the lead list shows: filters, search, sort and page."""
+
+    statuses: list[str] = field(default_factory=list)
+    source: str | None = None
+    zone: str | None = None
+    type: str | None = None
+    owner: str | None = None
+    partner: str | None = None
+    mine: bool = False
+    state: str | None = None  # "open" or "closed"
+    search: str | None = None
+    due: str | None = None
+    custom: dict[str, str] = field(default_factory=dict)
+    sort: str = "number"
+    descending: bool = False
+    limit: int | None = 100
+    offset: int = 0
+
+
+LIST_COLUMNS = (
+    "l.id, l.number, l.title, l.contact_name, l.company, l.phone, l.phone_e164, l.email, l.zone, l.priority,"
+    " l.tags, l.followup_on, l.score, l.expected_revenue_cents, l.job_value_cents, l.created_at, l.updated_at,"
+    " l.version, l.custom, src.name AS source, s.name AS status, s.category AS status_category, u.login AS owner,"
+    " t.name AS type, p.name AS partner,"
+    " (SELECT count(*) FROM deal d WHERE d.lead_id = l.id) AS deals"
+)
+LIST_JOINS = (
+    " FROM lead l JOIN status s ON s.id = l.status_id LEFT JOIN source src ON src.id = l.source_id"
+    " LEFT JOIN \"user\" u ON u.id = l.owner_id LEFT JOIN lead_type t ON t.id = l.type_id"
+    " LEFT JOIN partner p ON p.id = l.partner_id"
+)
+
+
+def _where(tx: Tx, settings: Settings, flt: LeadFilter, login: str) -> tuple[str, dict[str, Any]]:
+    clauses: list[str] = []
+    params: dict[str, Any] = {}
+    if flt.statuses:
+        all_names = catalog.names(tx, "status")
+        wanted = [resolve_name(s, all_names, "status") for s in flt.statuses]
+        keys = []
+        for i, name in enumerate(wanted):
+            params[f"st{i}"] = name
+            keys.append(f":st{i}")
+        clauses.append(f"s.name IN ({', '.join(keys)})")
+    for attr, table, column, what in (("source", "source", "l.source_id", "source"),
+                                      ("type", "lead_type", "l.type_id", "lead type"),
+                                      ("partner", "partner", "l.partner_id", "partner")):
+        value = getattr(flt, attr)
+        if value:
+            params[attr] = catalog.find_id(tx, table, value, what)
+            clauses.append(f"{column} = :{attr}")
+    if flt.zone:
+        params["zone"] = flt.zone.casefold()
+        clauses.append("lower(l.zone) = :zone")
+    owner = login if flt.mine else flt.owner
+    if owner:
+        params["owner"] = owner
+        clauses.append("u.login = :owner")
+    if flt.state == "open":
+        clauses.append("s.category IN ('open', 'qualified')")
+    elif flt.state == "closed":
+        clauses.append("s.category IN ('won', 'lost')")
+    elif flt.state:
+        raise RuleError(f"state '{flt.state}' must be open or closed")
+    if flt.due:
+        today = clock.today()
+        params["today"] = today.isoformat()
+        if flt.due == "today":
+            clauses.append("l.followup_on = :today")
+        elif flt.due == "week":
+            params["week_end"] = (today + timedelta(days=6 - today.weekday())).isoformat()
+            clauses.append("l.followup_on >= :today AND l.followup_on <= :week_end")
+        elif flt.due == "overdue":
+            clauses.append("l.followup_on < :today AND s.category IN ('open', 'qualified')")
+        else:
+            raise RuleError(f"due '{flt.due}' must be one of {', '.join(DUE)}")
+    if flt.search and flt.search.strip():
+        clauses.append(_search_clause(flt.search.strip(), settings, params))
+    for i, (name, value) in enumerate(flt.custom.items()):
+        if name not in settings.custom_fields:
+            raise RuleError(f"unknown custom field '{name}'")
+        params[f"cf{i}"] = f"$.{name}"
+        params[f"cv{i}"] = str(value).casefold()
+        if tx.dialect == "sqlite":
+            clauses.append(f"lower(CAST(json_extract(l.custom, :cf{i}) AS TEXT)) = :cv{i}")
+        else:
+            params[f"cf{i}"] = name
+            clauses.append(f"lower(CAST(l.custom AS json) ->> :cf{i}) = :cv{i}")
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _search_clause(text: str, settings: Settings, params: dict[str, Any]) -> str:
+    folded = text.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    params["q"] = f"%{folded}%"
+    parts = ["lower(l.contact_name) LIKE :q ESCAPE '\\'", "lower(l.company) LIKE :q ESCAPE '\\'",
+             "l.email_lower LIKE :q ESCAPE '\\'", "lower(l.title) LIKE :q ESCAPE '\\'"]
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if len(digits) >= 3 and not looks_like_email(text):
+        params["qd"] = f"%{digits}%"
+        parts.append("l.phone_e164 LIKE :qd")
+        e164 = normalise_phone(text, settings.default_region)
+        if e164:
+            params["qe"] = e164
+            parts.append("l.phone_e164 = :qe")
+    if text.lstrip("#").isdigit():
+        params["qn"] = int(text.lstrip("#"))
+        parts.append("l.number = :qn")
+    return "(" + " OR ".join(parts) + ")"
+
+
+def list_leads(tx: Tx, settings: Settings, flt: LeadFilter, login: str) -> list[dict[str, Any]]:
+    """One page of leads matching a filter, sorted in SQL."""
+    where, params = _where(tx, settings, flt, login)
+    key = resolve_name(flt.sort, list(SORTABLE), "sort column")
+    direction = "DESC" if flt.descending else "ASC"
+    sql = f"SELECT {LIST_COLUMNS}{LIST_JOINS}{where} ORDER BY {SORTABLE[key]} {direction}, l.number {direction}"
+    if flt.limit is not None:
+        sql += " LIMIT :limit OFFSET :offset"
+        params.update(limit=flt.limit, offset=flt.offset)
+    return [dict(r) for r in tx.all(sql, params)]
+
+
+def count_leads(tx: Tx, settings: Settings, flt: LeadFilter, login: str) -> int:
+    """How many leads match a filter."""
+    where, params = _where(tx, settings, flt, login)
+    return int(tx.scalar(f"SELECT count(*){LIST_JOINS}{where}", params))
+
+
+def lead_detail(tx: Tx, lead_id: int) -> dict[str, Any]:
+    """Everything about one lead: fields with names resolved, deals, activities, custom fields."""
+    row = tx.one(
+        "SELECT l.*, s.name AS status, s.category AS status_category, src.name AS source, u.login AS owner,"
+        " t.name AS type, p.name AS partner, i.name AS item, cm.name AS contact_method,"
+        " lr.name AS lost_reason, c.name AS customer"
+        " FROM lead l JOIN status s ON s.id = l.status_id LEFT JOIN source src ON src.id = l.source_id"
+        " LEFT JOIN \"user\" u ON u.id = l.owner_id LEFT JOIN lead_type t ON t.id = l.type_id"
+        " LEFT JOIN partner p ON p.id = l.partner_id LEFT JOIN item i ON i.id = l.item_id"
+        " LEFT JOIN contact_method cm ON cm.id = l.contact_method_id"
+        " LEFT JOIN lost_reason lr ON lr.id = l.lost_reason_id LEFT JOIN customer c ON c.id = l.customer_id"
+        " WHERE l.id = :i",
+        {"i": lead_id},
+    )
+    assert row is not None
+    detail = dict(row)
+    detail["custom"] = load_custom(detail["custom"])
+    detail["deals"] = [dict(d) for d in tx.all(
+        "SELECT d.id, d.title, d.value_cents, st.name AS stage, d.state AS status, d.expected_close"
+        " FROM deal d JOIN stage st ON st.id = d.stage_id WHERE d.lead_id = :i ORDER BY d.id", {"i": lead_id})]
+    detail["activities"] = [dict(a) for a in tx.all(
+        "SELECT a.id, a.kind, a.body, a.at, u.login AS user FROM activity a"
+        " LEFT JOIN \"user\" u ON u.id = a.user_id WHERE a.lead_id = :i ORDER BY a.at DESC, a.id DESC",
+        {"i": lead_id})]
+    return detail
+
+
+def lookup(tx: Tx, settings: Settings, text: str) -> dict[str, list[dict[str, Any]]]:
+    """Leads and customers with this phone (any format) or email (any case)."""
+    text = text.strip()
+    if looks_like_email(text):
+        key, value = "email_lower", text.casefold()
+    else:
+        e164 = normalise_phone(text, settings.default_region)
+        if not e164:
+            raise RuleError(f"'{text}' is neither an email nor a phone number I can read")
+        key, value = "phone_e164", e164
+    leads = tx.all(
+        f"SELECT l.number, l.contact_name, l.company, l.phone, l.email, s.name AS status FROM lead l"
+        f" JOIN status s ON s.id = l.status_id WHERE l.{key} = :v ORDER BY l.number", {"v": value})
+    customers = tx.all(f"SELECT id, name, phone, email FROM customer WHERE {key} = :v ORDER BY id", {"v": value})
+    return {"leads": [dict(r) for r in leads], "customers": [dict(r) for r in customers]}
+
+
+REF_TABLES = {"status_id": "status", "source_id": "source", "type_id": "lead_type", "item_id": "item",
+              "contact_method_id": "contact_method", "lost_reason_id": "lost_reason", "partner_id": "partner",
+              "owner_id": "user", "stage_id": "stage"}
+
+
+def history_of(tx: Tx, entity: str, entity_id: int) -> list[dict[str, Any]]:
+    """The history of a record, oldest first, with ids shown as names."""
+    rows = [dict(r) for r in tx.all(
+        "SELECT h.id, h.change_id, h.action, h.field, h.old, h.new, h.at, h.origin, h.undone, u.login AS user"
+        " FROM history h LEFT JOIN \"user\" u ON u.id = h.user_id"
+        " WHERE h.entity = :e AND h.entity_id = :i ORDER BY h.id", {"e": entity, "i": entity_id})]
+    if entity == "lead":
+        rows += [dict(r) for r in tx.all(
+            "SELECT h.id, h.change_id, h.action, 'activity' AS field, NULL AS old, a.kind || ': ' || a.body AS new,"
+            " h.at, h.origin, h.undone, u.login AS user FROM history h JOIN activity a ON a.id = h.entity_id"
+            " LEFT JOIN \"user\" u ON u.id = h.user_id"
+            " WHERE h.entity = 'activity' AND h.field = 'lead_id' AND h.new = :i", {"i": str(entity_id)})]
+        rows.sort(key=lambda r: r["id"])
+    names: dict[tuple[str, str], str | None] = {}
+    for row in rows:
+        table = REF_TABLES.get(row["field"])
+        if table is None:
+            continue
+        for side in ("old", "new"):
+            value = row[side]
+            if value is None:
+                continue
+            if (table, value) not in names:
+                column = "login" if table == "user" else "name"
+                names[(table, value)] = tx.scalar(f"SELECT {column} FROM \"{table}\" WHERE id = :i",
+                                                  {"i": int(value)})
+            row[side] = names[(table, value)] or value
+        row["field"] = row["field"].removesuffix("_id")
+    return rows
