@@ -13,7 +13,7 @@ from leaddesk.store.contactinfo import looks_like_email, normalise_phone
 from leaddesk.store.db import Tx
 from leaddesk.store.errors import RuleError
 from leaddesk.store.fields import load_custom
-from leaddesk.store.rules import resolve_name
+from leaddesk.store.rules import format_money, resolve_name
 
 SORTABLE = {
     "number": "l.number", "contact": "lower(l.contact_name)", "company": "lower(l.company)", "phone": "l.phone",
@@ -203,6 +203,10 @@ REF_TABLES = {"status_id": "status", "source_id": "source", "type_id": "lead_typ
               "owner_id": "user", "stage_id": "stage"}
 
 
+# Derived columns (written alongside the field a user edits) are left out of the history view.
+HIDDEN_HISTORY_FIELDS = {"phone_e164", "email_lower"}
+
+
 def history_of(tx: Tx, entity: str, entity_id: int) -> list[dict[str, Any]]:
     """The history of a record, oldest first, with ids shown as names."""
     rows = [dict(r) for r in tx.all(
@@ -216,6 +220,7 @@ def history_of(tx: Tx, entity: str, entity_id: int) -> list[dict[str, Any]]:
             " LEFT JOIN \"user\" u ON u.id = h.user_id"
             " WHERE h.entity = 'activity' AND h.field = 'lead_id' AND h.new = :i", {"i": str(entity_id)})]
         rows.sort(key=lambda r: r["id"])
+    rows = [r for r in rows if r["field"] not in HIDDEN_HISTORY_FIELDS]
     names: dict[tuple[str, str], str | None] = {}
     for row in rows:
         table = REF_TABLES.get(row["field"])
@@ -230,5 +235,10 @@ def history_of(tx: Tx, entity: str, entity_id: int) -> list[dict[str, Any]]:
                 names[(table, value)] = tx.scalar(f"SELECT {column} FROM \"{table}\" WHERE id = :i",
                                                   {"i": int(value)})
             row[side] = names[(table, value)] or value
-        row["field"] = row["field"].removesuffix("_id")
+    for row in rows:
+        if row["field"].endswith("_cents"):
+            for side in ("old", "new"):
+                if row[side] is not None:
+                    row[side] = format_money(int(row[side]))
+        row["field"] = row["field"].removesuffix("_id").removesuffix("_cents").removesuffix("_on")
     return rows

@@ -1,0 +1,62 @@
+"""The `leaddesk` command.
+
+`main()` sends the quick commands (status, note, followup, show) to a lean
+parser that imports neither Typer, Rich, SQLAlchemy nor Textual, so a status
+update from the shell costs little more than starting Python; everything else
+goes to the Typer application in `leaddesk.cli.app`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+QUICK_COMMANDS = ("status", "note", "followup", "show")
+GLOBAL_OPTIONS = ("--db", "--user")
+
+
+def split_globals(argv: list[str]) -> tuple[dict[str, str], list[str]]:
+    """Take `--db X` / `--user X` (also `--db=X`) from anywhere before `--`; return them and the rest."""
+    found: dict[str, str] = {}
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest.extend(argv[i:])
+            break
+        name, eq, value = arg.partition("=")
+        if name in GLOBAL_OPTIONS:
+            if not eq:
+                if i + 1 >= len(argv):
+                    rest.append(arg)
+                    break
+                value = argv[i + 1]
+                i += 1
+            found[name[2:]] = value
+        else:
+            rest.append(arg)
+        i += 1
+    return found, rest
+
+
+def command_of(argv: list[str]) -> str | None:
+    """The command word: the first argument that is not an option."""
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg
+        if arg == "--":
+            return None
+    return None
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the `leaddesk` console script."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    options, rest = split_globals(args)
+    if command_of(rest) in QUICK_COMMANDS and "--help" not in rest and "-h" not in rest:
+        from leaddesk.cli.quick import run
+
+        sys.exit(run(rest, db=options.get("db"), user=options.get("user")))
+    from leaddesk.cli.app import run_app
+
+    sys.exit(run_app(rest, db=options.get("db"), user=options.get("user")))
