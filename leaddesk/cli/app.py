@@ -6,7 +6,7 @@ import functools
 import inspect
 import sys
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -84,7 +84,7 @@ def with_fields(*, job_value: bool) -> Callable[[Callable[..., Any]], Callable[.
 
 
 # -- setup ---------------------------------------------------------------------------------------
-class Preset(str, Enum):
+class Preset(StrEnum):
     sales = "sales"
     services = "services"
 
@@ -98,7 +98,8 @@ def init(preset: Annotated[Preset, typer.Option(help="Workflow preset.")] = Pres
 
 @app.command()
 def demo(
-    db: Annotated[str | None, typer.Option("--db", help="Where to build it (default: demo.db in the data dir).")] = None,
+    db: Annotated[str | None, typer.Option("--db", help="Where to build it (default: demo.db in the data dir).")
+                  ] = None,
     open_: Annotated[bool, typer.Option("--open", help="Then open the desk on it.")] = False,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed builds the same desk.")] = 7,
     leads: Annotated[int, typer.Option(help="How many leads.")] = 300,
@@ -252,7 +253,7 @@ def note(ref: str, text: list[str]) -> None:
     output.say(f"{one_line(desk().add_activity(ref, 'note', ' '.join(text)))} · note added")
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     call = "call"
     email = "email"
     meeting = "meeting"
@@ -473,7 +474,7 @@ def customer_show(customer_id: int, json_: JsonOpt = False) -> None:
 
 
 # -- lists: statuses, types, reasons, sources, methods, items ---------------------------------------
-class Category(str, Enum):
+class Category(StrEnum):
     open = "open"
     qualified = "qualified"
     won = "won"

@@ -9,7 +9,7 @@ reference, a status name, field values as text) and return plain dicts.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -308,15 +308,18 @@ class Desk:
 
     def catalog_change(self, kind: str, action: str, *args: Any) -> Any:
         """add / rename / remove (and for types: statuses) on a list, or on statuses."""
+        handler: Callable[..., Any]
         with self._ctx() as ctx:
             if kind == "statuses":
-                handler = {"add": catalog.add_status, "rename": catalog.rename_status,
-                           "remove": catalog.remove_status}[action]
+                handlers: dict[str, Callable[..., Any]] = {
+                    "add": catalog.add_status, "rename": catalog.rename_status, "remove": catalog.remove_status}
+                handler = handlers[action]
             elif action == "statuses":
                 return catalog.set_type_statuses(ctx.tx, *args)
             else:
-                handler = {"add": catalog.add_entry, "rename": catalog.rename_entry,
-                           "remove": catalog.remove_entry}[action]
+                entry_handlers: dict[str, Callable[..., Any]] = {
+                    "add": catalog.add_entry, "rename": catalog.rename_entry, "remove": catalog.remove_entry}
+                handler = entry_handlers[action]
                 args = (kind, *args)
             result = handler(ctx.tx, *args)
             ctx.record("catalog", 0, action, kind, None, " ".join(str(a) for a in args))

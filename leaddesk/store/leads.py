@@ -148,16 +148,15 @@ def edit_lead(ctx: Ctx, lead: dict[str, Any], given: dict[str, Any],
     custom = values.pop("custom", None) or {}
     job_value = values.pop("job_value", None)
     changes = prepare(ctx.tx, ctx.settings, values)
-    all_statuses, current = _status_of(ctx, lead)
+    _statuses, current = _status_of(ctx, lead)
     if job_value is not None:
         cents = parse_money(job_value, "job value")
         check_job_value_edit(current, cents)
         changes["job_value_cents"] = cents
-    if "first_name" in changes or "last_name" in changes:
-        if "contact_name" not in changes:
-            first = changes.get("first_name", lead["first_name"])
-            last = changes.get("last_name", lead["last_name"])
-            changes["contact_name"] = " ".join(p for p in (first, last) if p)
+    if ("first_name" in changes or "last_name" in changes) and "contact_name" not in changes:
+        first = changes.get("first_name", lead["first_name"])
+        last = changes.get("last_name", lead["last_name"])
+        changes["contact_name"] = " ".join(p for p in (first, last) if p)
     merged = {**lead, **changes}
     if not (merged.get("contact_name") or merged.get("company")):
         raise RuleError("a lead needs a contact name or a company")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,19 @@ def backup_sqlite(source: Path, dest: Path) -> Path:
     return dest
 
 
+def restore_sqlite(backup: Path, dest: Path) -> None:
+    """Write a backup over a database with the backup API (WAL-safe, one transaction)."""
+    src = sqlite3.connect(backup)
+    try:
+        out = sqlite3.connect(dest, timeout=10)
+        try:
+            src.backup(out)
+        finally:
+            out.close()
+    finally:
+        src.close()
+
+
 def _has_tables(path: Path) -> bool:
     conn = sqlite3.connect(path)
     try:
@@ -64,9 +76,7 @@ def upgrade_sqlite(path: Path, current: str | None) -> Path | None:
         command.upgrade(alembic_config(f"sqlite:///{path}"), "head")
     except Exception as exc:
         if backup is not None:
-            for suffix in ("-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-            shutil.copyfile(backup, path)
+            restore_sqlite(backup, path)
         raise LeadDeskError(f"migrating {path} failed and it was restored from {backup}: {exc}") from exc
     return backup
 

@@ -12,7 +12,7 @@ target_metadata = SQLModel.metadata
 
 def run_migrations_online() -> None:
     """Run migrations in a transaction on the configured database."""
-    engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    engine = create_engine(config.get_main_option("sqlalchemy.url") or "", poolclass=pool.NullPool)
     with engine.connect() as connection:
         context.configure(
             connection=connection,
