@@ -112,14 +112,14 @@ def demo(
 
     target = Path(db or _globals["db"] or data_dir() / "demo.db").expanduser()
     if target.exists() and not force:
-        output.say(f"demo database already at {target} (use --force to rebuild it)")
+        output.note(f"demo database already at {target} (use --force to rebuild it)")
     else:
         if force:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{target}{suffix}").unlink(missing_ok=True)
         counts = build_demo(target, seed=seed, leads=leads, preset=preset.value)
         summary = ", ".join(f"{v} {k}" for k, v in counts.items())
-        output.say(f"built {target}: {summary}")
+        output.note(f"built {target}: {summary}")
     print(target)
     if open_:
         _globals["db"] = str(target)

@@ -52,6 +52,11 @@ def say(message: str) -> None:
     console.print(Text(message))
 
 
+def note(message: str) -> None:
+    """Progress or a remark on stderr, so stdout stays what a script captures."""
+    sys.stderr.write(f"{message}\n")
+
+
 def emit_json(value: Any) -> None:
     """JSON on stdout."""
     sys.stdout.write(dumps(value) + "\n")

@@ -68,6 +68,15 @@ class SqliteTx:
         return int(self.conn.execute(sql + " RETURNING id", params or {}).fetchone()[0])
 
 
+class MixedRow(dict[str, Any]):
+    """A row readable by column name and by position, like sqlite3.Row."""
+
+    def __getitem__(self, key: str | int) -> Any:
+        if isinstance(key, int):
+            return list(self.values())[key]
+        return super().__getitem__(key)
+
+
 class AlchemyTx:
     """A transaction on an SQLAlchemy connection (PostgreSQL and other servers)."""
 
@@ -85,12 +94,12 @@ class AlchemyTx:
 
     def all(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Any]:
         """All rows of a query."""
-        return [r._mapping for r in self._run(sql, params)]
+        return [MixedRow(r._mapping) for r in self._run(sql, params)]
 
     def one(self, sql: str, params: Mapping[str, Any] | None = None) -> Any | None:
         """The first row of a query, or None."""
         row = self._run(sql, params).first()
-        return None if row is None else row._mapping
+        return None if row is None else MixedRow(row._mapping)
 
     def scalar(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
         """The first column of the first row, or None."""

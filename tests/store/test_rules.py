@@ -389,7 +389,7 @@ def test_rule_messages_are_one_line() -> None:
         lambda: resolve_name("con", SALES, "status"),
         lambda: resolve_name("zzz", SALES, "status"),
         lambda: resolve_name("", SALES, "status"),
-        lambda: parse_money("12\nabc"),
+        lambda: parse_money("12abc"),
         lambda: parse_money("-1"),
         lambda: parse_money("1e30"),
         lambda: parse_priority("x"),
@@ -411,4 +411,14 @@ def test_rule_messages_are_one_line() -> None:
         with pytest.raises(RuleError) as info:
             attempt()
         message = str(info.value)
-        assert message and "\n" not in message.replace("12\nabc", ""), message
+        assert message and "\n" not in message, message
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: refusals echo user text verbatim, so a newline in the input"
+                   " makes a multi-line message (errors.LeadDeskError promises one line)")
+def test_rule_messages_stay_one_line_when_the_input_has_a_newline() -> None:
+    for attempt in (lambda: parse_money("12\nabc"), lambda: parse_priority("hi\ngh"),
+                    lambda: resolve_name("new\nstatus", SALES, "status")):
+        with pytest.raises(RuleError) as info:
+            attempt()
+        assert "\n" not in str(info.value)
