@@ -85,7 +85,7 @@ def test_a_failed_migration_restores_the_backup(tmp_path: Path, monkeypatch: pyt
 def test_a_file_that_is_not_a_database_is_refused_clearly(tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_text("hello, this is not sqlite" * 100)
-    with pytest.raises(LeadDeskError, match="not a leaddesk database|cannot open"):
+    with pytest.raises(LeadDeskError, match=r"not a leaddesk database|cannot open"):
         Database.open(str(path))
 
 

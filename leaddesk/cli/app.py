@@ -35,11 +35,16 @@ _globals: dict[str, str | None] = {"db": None, "user": None}
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
-def desk() -> Any:
-    """The service API on the chosen database, as the acting user."""
+def desk(*, create: bool = True) -> Any:
+    """The service API on the chosen database, as the acting user (`create=False` for read-only commands)."""
     from leaddesk.store.desk import Desk
 
-    return Desk.open(_globals["db"], login=_globals["user"], origin="cli")
+    return Desk.open(_globals["db"], login=_globals["user"], origin="cli", create=create)
+
+
+def reader() -> Any:
+    """The service API for a command that only reads: a missing database is refused, not created."""
+    return desk(create=False)
 
 
 # -- lead field options, generated from the one field registry -----------------------------------
@@ -60,7 +65,7 @@ def with_fields(*, job_value: bool) -> Callable[[Callable[..., Any]], Callable[.
             annotation=Annotated[list[str] | None, typer.Option(
                 "--field", help="A custom field from settings, as NAME=VALUE (repeatable).",
                 rich_help_panel="Fields")]))
-        signature = inspect.signature(func)
+        signature = inspect.signature(func, eval_str=True)
         params = [p for p in signature.parameters.values() if p.name != "values"]
 
         @functools.wraps(func)
@@ -108,13 +113,15 @@ def demo(
 ) -> None:
     """Build a realistic demo database (relative to today) and print its path."""
     from leaddesk.paths import data_dir
-    from leaddesk.store.demo import build_demo
+    from leaddesk.store.demo import build_demo, is_demo_database
 
     target = Path(db or _globals["db"] or data_dir() / "demo.db").expanduser()
     if target.exists() and not force:
         output.note(f"demo database already at {target} (use --force to rebuild it)")
     else:
-        if force:
+        if force and target.exists():
+            if not is_demo_database(target):
+                raise LeadDeskError(f"{target} is not a demo database; --force replaces only demo databases")
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{target}{suffix}").unlink(missing_ok=True)
         counts = build_demo(target, seed=seed, leads=leads, preset=preset.value)
@@ -189,7 +196,7 @@ def list_(
     flt = LeadFilter(statuses=status or [], source=source, zone=zone, type=type_, owner=owner, partner=partner,
                      mine=mine, state="open" if open_ else "closed" if closed else state, search=search, due=due,
                      custom=custom, sort=sort, descending=desc, limit=limit or None)
-    d = desk()
+    d = reader()
     rows = d.list_leads(flt)
     columns = ["number", "contact", "company", "phone", "email", "source", "status", "priority", "deals", "owner",
                "followup"]
@@ -211,7 +218,7 @@ def list_(
 @app.command()
 def show(ref: str, json_: JsonOpt = False) -> None:
     """Show a lead."""
-    detail = desk().show(ref)
+    detail = reader().show(ref)
     output.emit_json(lead_json(detail)) if json_ else print(lead_text(detail))
 
 
@@ -296,7 +303,7 @@ def qualify(
         if json_:
             output.emit_json({"error": str(exc), "matches": exc.choices})
         else:
-            output.table(f"Customers matching lead {safe_line(ref)}", ["id", "name", "phone", "email", "matched"],
+            output.table(f"Customers matching lead {ref}", ["id", "name", "phone", "email", "matched"],
                          [[c["id"], c["name"], c["phone"], c["email"], ", ".join(c["matched"])] for c in exc.choices])
         raise LeadDeskError(f"{exc}: rerun with --customer ID or --new-customer") from None
     lead = outcome["lead"]
@@ -333,7 +340,7 @@ def delete(ref: str, force: Annotated[bool, typer.Option("--force", help="Also w
 @app.command()
 def lookup(text: str, json_: JsonOpt = False) -> None:
     """Find leads and customers by phone (any format) or email."""
-    found = desk().lookup(text)
+    found = reader().lookup(text)
     if json_:
         output.emit_json(found)
         return
@@ -347,7 +354,7 @@ def lookup(text: str, json_: JsonOpt = False) -> None:
 @app.command()
 def history(ref: str, json_: JsonOpt = False) -> None:
     """Who changed what on a lead, and when."""
-    rows = desk().history(ref)
+    rows = reader().history(ref)
     if json_:
         output.emit_json(rows)
         return
@@ -389,7 +396,7 @@ def _deal_out(deal: dict[str, Any], json_: bool) -> None:
 def deal_list(state: Annotated[str | None, typer.Option(help="open, won or lost.")] = None,
               limit: int = 100, json_: JsonOpt = False) -> None:
     """List deals, newest first."""
-    rows = desk().deals(state, limit or None)
+    rows = reader().deals(state, limit or None)
     if json_:
         output.emit_json([{**r, "value": money(r["value_cents"])} for r in rows])
         return
@@ -401,7 +408,7 @@ def deal_list(state: Annotated[str | None, typer.Option(help="open, won or lost.
 @deal_app.command("show")
 def deal_show(deal_id: int, json_: JsonOpt = False) -> None:
     """Show a deal with its quotation."""
-    _deal_out(desk().deal(deal_id), json_)
+    _deal_out(reader().deal(deal_id), json_)
 
 
 @deal_app.command("stage")
@@ -445,7 +452,7 @@ app.add_typer(customer_app, name="customer")
 def customer_list(search: Annotated[str | None, typer.Option()] = None, limit: int = 100,
                   json_: JsonOpt = False) -> None:
     """List customers."""
-    rows = desk().customers(search, limit or None)
+    rows = reader().customers(search, limit or None)
     if json_:
         output.emit_json(rows)
         return
@@ -457,7 +464,7 @@ def customer_list(search: Annotated[str | None, typer.Option()] = None, limit: i
 @customer_app.command("show")
 def customer_show(customer_id: int, json_: JsonOpt = False) -> None:
     """Show a customer with contacts, leads and deals."""
-    c = desk().customer(customer_id)
+    c = reader().customer(customer_id)
     if json_:
         output.emit_json(c)
         return
@@ -490,7 +497,7 @@ def statuses_list(ctx: typer.Context, json_: JsonOpt = False) -> None:
     """List statuses (or add, rename, remove them)."""
     if ctx.invoked_subcommand is not None:
         return
-    rows = desk().statuses()
+    rows = reader().statuses()
     if json_:
         output.emit_json(rows)
         return
@@ -525,7 +532,7 @@ def _list_app(kind: str, what: str) -> typer.Typer:
     def show_list(ctx: typer.Context, json_: JsonOpt = False) -> None:
         if ctx.invoked_subcommand is not None:
             return
-        rows = desk().catalog_list(kind)
+        rows = reader().catalog_list(kind)
         if json_:
             output.emit_json(rows)
             return
@@ -573,6 +580,30 @@ app.add_typer(_list_app("sources", "source"), name="sources")
 app.add_typer(_list_app("methods", "contact method"), name="methods")
 app.add_typer(_list_app("items", "item"), name="items")
 
+# -- partners ---------------------------------------------------------------------------------------
+partner_app = typer.Typer(help="Partners who refer leads.", invoke_without_command=True)
+app.add_typer(partner_app, name="partner")
+
+
+@partner_app.callback()
+def partner_list(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """List partners (or add one)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    rows = reader().partners()
+    if json_:
+        output.emit_json(rows)
+        return
+    output.table(None, ["name", "email", "leads"], [[r["name"], r["email"], r["leads"]] for r in rows])
+
+
+@partner_app.command("add")
+def partner_add(name: str, email: Annotated[str | None, typer.Option(help="Contact email.")] = None) -> None:
+    """Add a partner who refers leads."""
+    created = desk().add_partner(name, email)
+    output.say(f"partner '{safe_line(created)}' added")
+
+
 # -- users, database, config -----------------------------------------------------------------------
 user_app = typer.Typer(help="The people who use the desk.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
@@ -589,7 +620,7 @@ def user_add(login: str, name: Annotated[str | None, typer.Option()] = None,
 @user_app.command("list")
 def user_list(json_: JsonOpt = False) -> None:
     """List users."""
-    rows = desk().users()
+    rows = reader().users()
     if json_:
         output.emit_json(rows)
         return
@@ -655,7 +686,7 @@ def root(ctx: typer.Context) -> None:
 
 def run_app(argv: list[str], *, db: str | None = None, user: str | None = None) -> int:
     """Run the Typer app; turn refusals into one-line messages and exit codes."""
-    from typer._click.exceptions import UsageError  # Typer 0.29 vendors Click (pinned in pyproject)
+    from typer._click.exceptions import NoArgsIsHelpError, UsageError  # Typer 0.29 vendors Click (pinned)
 
     _globals.update(db=db, user=user)
     command = typer.main.get_command(app)
@@ -664,8 +695,12 @@ def run_app(argv: list[str], *, db: str | None = None, user: str | None = None) 
     except LeadDeskError as exc:
         output.error(str(exc))
         return exc.exit_code
+    except NoArgsIsHelpError as exc:
+        print(exc.format_message())
+        return 0
     except UsageError as exc:
-        hint = f" (see leaddesk {exc.ctx.command_path.removeprefix('leaddesk ').strip()} --help)" if exc.ctx else ""
+        path = exc.ctx.command_path if exc.ctx else "leaddesk"
+        hint = f" (see {path} --help)"
         output.error(f"{exc.format_message()}{hint}")
         return 1
     except (typer.Abort, KeyboardInterrupt):

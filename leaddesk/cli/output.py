@@ -34,7 +34,8 @@ def cell(value: Any) -> Text:
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Print a table; `title` is ours (trusted), cells are user data."""
-    out = Table(title=title, title_justify="left", show_edge=False, pad_edge=False, header_style="bold")
+    heading = Text(safe_line(title)) if title else None
+    out = Table(title=heading, title_justify="left", show_edge=False, pad_edge=False, header_style="bold")
     for name in columns:
         out.add_column(name, overflow="fold")
     count = 0

@@ -34,7 +34,7 @@ def run(argv: list[str], *, db: str | None = None, user: str | None = None) -> i
     try:
         from leaddesk.store.desk import Desk
 
-        desk = Desk.open(db, login=user, origin="cli")
+        desk = Desk.open(db, login=user, origin="cli", create=command != "show")
         try:
             return _dispatch(desk, command, args, as_json)
         finally:

@@ -257,6 +257,12 @@ def remove_status(tx: Tx, text: str) -> str:
     return name
 
 
+def check_login(login: str) -> None:
+    """A login is one word of printable characters."""
+    if not login or not login.isprintable() or any(ch.isspace() for ch in login) or len(login) > 64:
+        raise RuleError(f"a login must be one word of printable characters, not '{login}'")
+
+
 def user_id(tx: Tx, login: str, *, create: bool = False, at: str = "") -> int:
     """The id of a user by login; created on first use when `create` is set."""
     found = tx.scalar("SELECT id FROM \"user\" WHERE login = :l", {"l": login})
@@ -265,6 +271,7 @@ def user_id(tx: Tx, login: str, *, create: bool = False, at: str = "") -> int:
     if not create:
         known = ", ".join(r[0] for r in tx.all("SELECT login FROM \"user\" ORDER BY login"))
         raise NotFound(f"unknown user '{login}' (known: {known or 'none'}); add them with `leaddesk user add`")
+    check_login(login)
     return tx.insert("INSERT INTO \"user\" (login, name, created_at) VALUES (:l, :n, :at)",
                      {"l": login, "n": login, "at": at})
 

@@ -15,7 +15,10 @@ def normalise_phone(raw: str | None, region: str = "US") -> str | None:
         parsed = phonenumbers.parse(raw, region.upper())
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_possible_number(parsed):
+    # A local-only number (7 digits in the US) is not a full number: normalising it would
+    # invent a country and area and make unrelated phones match.
+    reason = phonenumbers.is_possible_number_with_reason(parsed)
+    if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
         return None
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 

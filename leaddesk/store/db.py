@@ -183,10 +183,13 @@ class Database:
         return "sqlite" if self._conn is not None else str(self._engine.dialect.name)
 
     @classmethod
-    def open(cls, target: str, *, migrate: bool = True) -> Database:
-        """Open (creating if needed) and bring the schema up to date, backing up first."""
+    def open(cls, target: str, *, migrate: bool = True, create: bool = True) -> Database:
+        """Open (creating it unless `create` is off) and bring the schema up to date, backing up first."""
         path = sqlite_path_of(target)
         if path is not None:
+            if not create and not path.exists():
+                raise LeadDeskError(f"there is no desk at {path} yet: add a lead, or run `leaddesk init`"
+                                    " (or `leaddesk demo`), or point --db at another file")
             if path.is_dir():
                 raise LeadDeskError(f"database path {path} is a folder, not a file")
             try:

@@ -51,10 +51,13 @@ class Desk:
 
     @classmethod
     def open(cls, db: str | None = None, *, login: str | None = None, origin: str = "cli",
-             settings: Settings | None = None, migrate: bool = True) -> Desk:
-        """Open the desk on a database (see `resolve_target`), migrating it if needed."""
+             settings: Settings | None = None, migrate: bool = True, create: bool = True) -> Desk:
+        """Open the desk on a database (see `resolve_target`), migrating it if needed.
+
+        With `create` off (read-only commands) a missing SQLite file is refused instead of created.
+        """
         settings = settings or load_settings()
-        database = Database.open(resolve_target(db, settings.database), migrate=migrate)
+        database = Database.open(resolve_target(db, settings.database), migrate=migrate, create=create)
         return cls(database, settings, acting_login(login), origin)
 
     def close(self) -> None:
@@ -91,8 +94,8 @@ class Desk:
             else:
                 catalog.seed_preset(tx, preset)
                 message = f"initialised with the '{preset}' preset"
-            user = catalog.user_id(tx, self.login, create=True, at=clock.stamp())
-            tx.execute("UPDATE \"user\" SET role = 'admin' WHERE id = :i", {"i": user})
+                user = catalog.user_id(tx, self.login, create=True, at=clock.stamp())
+                tx.execute("UPDATE \"user\" SET role = 'admin' WHERE id = :i", {"i": user})
         return message
 
     # -- leads ---------------------------------------------------------------------------------
@@ -188,8 +191,8 @@ class Desk:
 
     def matching_customers(self, ref: str) -> list[dict[str, Any]]:
         """Customers matching a lead's phone or email (the qualify wizard's first step)."""
-        with self._ctx() as ctx:
-            return qualify.matching_customers(ctx, self._lead(ctx, ref))
+        with self._read() as tx:
+            return qualify.matching_customers(tx, resolve_lead(tx, str(ref), self.settings.default_region))
 
     def show(self, ref: str) -> dict[str, Any]:
         """Everything about a lead."""
@@ -295,16 +298,16 @@ class Desk:
     # -- lists ---------------------------------------------------------------------------------
     def statuses(self) -> list[dict[str, Any]]:
         """The workflow's statuses with how many leads each holds."""
-        with self._ctx() as ctx:
-            rows = ctx.tx.all("SELECT s.id, s.name, s.category, s.position, s.manual,"
+        with self._read() as tx:
+            rows = tx.all("SELECT s.id, s.name, s.category, s.position, s.manual,"
                               " (SELECT count(*) FROM lead l WHERE l.status_id = s.id) AS leads"
                               " FROM status s ORDER BY s.position, s.id")
             return [{**dict(r), "manual": bool(r["manual"])} for r in rows]
 
     def catalog_list(self, kind: str) -> list[dict[str, Any]]:
         """Entries of a list (sources, reasons, types, methods, items) with usage counts."""
-        with self._ctx() as ctx:
-            return catalog.list_entries(ctx.tx, kind)
+        with self._read() as tx:
+            return catalog.list_entries(tx, kind)
 
     def catalog_change(self, kind: str, action: str, *args: Any) -> Any:
         """add / rename / remove (and for types: statuses) on a list, or on statuses."""
@@ -315,27 +318,57 @@ class Desk:
                     "add": catalog.add_status, "rename": catalog.rename_status, "remove": catalog.remove_status}
                 handler = handlers[action]
             elif action == "statuses":
-                return catalog.set_type_statuses(ctx.tx, *args)
+                chosen = catalog.set_type_statuses(ctx.tx, *args)
+                ctx.record("catalog", 0, "statuses", f"types:{args[0]}", None, ", ".join(chosen) or "all")
+                return chosen
             else:
                 entry_handlers: dict[str, Callable[..., Any]] = {
                     "add": catalog.add_entry, "rename": catalog.rename_entry, "remove": catalog.remove_entry}
                 handler = entry_handlers[action]
                 args = (kind, *args)
             result = handler(ctx.tx, *args)
-            ctx.record("catalog", 0, action, kind, None, " ".join(str(a) for a in args))
+            if action == "rename":
+                ctx.record("catalog", 0, action, kind, result[0], result[1])
+            elif action == "remove":
+                ctx.record("catalog", 0, action, kind, result, None)
+            else:
+                ctx.record("catalog", 0, action, kind, None, args[-3] if kind == "statuses" else args[-1])
             return result
+
+    def partners(self) -> list[dict[str, Any]]:
+        """Partners with how many leads each referred."""
+        with self._read() as tx:
+            return [dict(r) for r in tx.all(
+                "SELECT p.id, p.name, p.email, (SELECT count(*) FROM lead l WHERE l.partner_id = p.id) AS leads"
+                " FROM partner p ORDER BY p.name")]
+
+    def add_partner(self, name: str, email: str | None = None) -> str:
+        """Add a partner; returns its name as stored."""
+        from leaddesk.store.contactinfo import check_email
+        from leaddesk.store.rules import fold_name
+
+        clean = " ".join(name.split())
+        if not clean:
+            raise RuleError("a partner needs a name")
+        checked = check_email(email)
+        with self._ctx() as ctx:
+            if any(fold_name(n) == fold_name(clean) for n in catalog.names(ctx.tx, "partner")):
+                raise RuleError(f"partner '{clean}' already exists")
+            partner = ctx.tx.insert("INSERT INTO partner (name, email, created_at) VALUES (:n, :e, :at)",
+                                    {"n": clean, "e": checked, "at": ctx.at})
+            ctx.record("partner", partner, "create", "name", None, clean)
+            return clean
 
     def users(self) -> list[dict[str, Any]]:
         """Every user."""
-        with self._ctx() as ctx:
-            return [dict(r) for r in ctx.tx.all(
+        with self._read() as tx:
+            return [dict(r) for r in tx.all(
                 "SELECT id, login, name, role, active, created_at FROM \"user\" ORDER BY login")]
 
     def add_user(self, login: str, name: str | None = None, role: str = "rep") -> int:
         """Add a user."""
         clean = login.strip()
-        if not clean or any(ch.isspace() for ch in clean):
-            raise RuleError(f"a login must be one word, not '{login}'")
+        catalog.check_login(clean)
         if role not in ("rep", "manager", "partner", "admin"):
             raise RuleError(f"role '{role}' must be rep, manager, partner or admin")
         with self._ctx() as ctx:

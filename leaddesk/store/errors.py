@@ -6,9 +6,18 @@ from typing import Any
 
 
 class LeadDeskError(Exception):
-    """A refusal the user can understand; the message is one line."""
+    """A refusal the user can understand; the message is one line.
+
+    User text quoted in a message may hold newlines or control characters: they are
+    made visible here, so every message stays one printable line.
+    """
 
     exit_code = 1
+
+    def __init__(self, message: str = "", *args: Any) -> None:
+        from leaddesk.textsafe import safe_line
+
+        super().__init__(safe_line(str(message)).replace("⏎ ", "\\n"), *args)
 
 
 class RuleError(LeadDeskError):

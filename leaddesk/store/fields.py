@@ -16,7 +16,7 @@ from leaddesk.settings import CustomField, Settings
 from leaddesk.store import catalog
 from leaddesk.store.contactinfo import check_email, normalise_phone
 from leaddesk.store.db import Tx
-from leaddesk.store.errors import RuleError
+from leaddesk.store.errors import NotFound, RuleError
 from leaddesk.store.rules import (
     parse_bant,
     parse_money,
@@ -73,6 +73,14 @@ COLUMN_TO_FIELD = {f.column: f for f in FIELDS.values()}
 DERIVED = {"contact_name": ("first_name", "last_name"), "phone_e164": ("phone",), "email_lower": ("email",)}
 
 
+SEARCH_SOURCES = ("contact_name", "company", "title", "email_lower")
+
+
+def search_text(row: dict[str, Any]) -> str:
+    """The case-folded text the lead list searches (any script, not only ASCII)."""
+    return " ".join(str(row.get(col) or "") for col in SEARCH_SOURCES).casefold()
+
+
 def _text(value: Any, label: str, limit: int = 1000) -> str | None:
     text = "" if value is None else str(value)
     if "\x00" in text:
@@ -97,7 +105,8 @@ def parse_date(value: Any, label: str) -> str | None:
         raise RuleError(f"{label}: {exc}") from None
 
 
-def _custom_value(spec: CustomField, value: Any) -> Any:
+def parse_custom_value(spec: CustomField, value: Any) -> Any:
+    """A custom field value read by its type; None for empty."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     text = str(value).strip()
@@ -106,6 +115,8 @@ def _custom_value(spec: CustomField, value: Any) -> Any:
             number = float(text)
         except ValueError:
             raise RuleError(f"{spec.title} must be a number, not '{text}'") from None
+        if number != number or number in (float("inf"), float("-inf")):
+            raise RuleError(f"{spec.title} must be a finite number, not '{text}'")
         return int(number) if number.is_integer() else number
     if spec.type == "date":
         return parse_date(text, spec.title)
@@ -132,7 +143,7 @@ def prepare_custom(settings: Settings, current: dict[str, Any], given: dict[str,
         if spec is None:
             known = ", ".join(settings.custom_fields) or "none are defined in settings"
             raise RuleError(f"unknown custom field '{name}' (known: {known})")
-        parsed = _custom_value(spec, value)
+        parsed = parse_custom_value(spec, value)
         if parsed is None:
             merged.pop(name, None)
         else:
@@ -208,7 +219,12 @@ def _prepare_one(tx: Tx, settings: Settings, spec: LeadField, value: Any) -> dic
     if kind == "tags":
         return {spec.column: "" if empty else parse_tags(str(value))}
     if kind == "user":
-        return {spec.column: None if empty else catalog.user_id(tx, str(value).strip())}
+        if empty:
+            return {spec.column: None}
+        try:
+            return {spec.column: catalog.user_id(tx, str(value).strip())}
+        except NotFound as exc:
+            raise RuleError(str(exc)) from None
     if kind == "customer":
         if empty:
             return {spec.column: None}

@@ -11,7 +11,15 @@ from typing import Any
 from leaddesk.store import catalog
 from leaddesk.store.context import Ctx, as_text
 from leaddesk.store.errors import Conflict, RuleError
-from leaddesk.store.fields import dump_custom, load_custom, prepare, prepare_custom
+from leaddesk.store.fields import (
+    COLUMN_TO_FIELD,
+    SEARCH_SOURCES,
+    dump_custom,
+    load_custom,
+    prepare,
+    prepare_custom,
+    search_text,
+)
 from leaddesk.store.refs import load_lead
 from leaddesk.store.rules import (
     ACTIVITY_KINDS,
@@ -39,6 +47,18 @@ COPY_COLUMNS = (
 UNDOABLE = {"edit", "status", "reopen", "won", "lost", "followup", "note", "log", "undo-free"}
 
 
+def next_number(ctx: Ctx) -> int:
+    """The next lead number; numbers are never reused, even after a delete."""
+    counter = ctx.tx.scalar("SELECT value FROM setting WHERE key = 'last_lead_number'")
+    highest = ctx.tx.scalar("SELECT max(number) FROM lead") or 0
+    number = max(int(counter or 0), int(highest)) + 1
+    if counter is None:
+        ctx.tx.execute("INSERT INTO setting (key, value) VALUES ('last_lead_number', :n)", {"n": str(number)})
+    else:
+        ctx.tx.execute("UPDATE setting SET value = :n WHERE key = 'last_lead_number'", {"n": str(number)})
+    return number
+
+
 def check_version(ctx: Ctx, lead: dict[str, Any], expected: int | None) -> None:
     """Refuse a change based on a stale read: say who changed the lead and when."""
     if expected is None or expected == lead["version"]:
@@ -61,6 +81,8 @@ def _apply(ctx: Ctx, lead: dict[str, Any], changes: dict[str, Any], action: str)
     diff = {k: v for k, v in changes.items() if as_text(lead.get(k)) != as_text(v)}
     if not diff:
         return lead
+    if any(col in diff for col in SEARCH_SOURCES):
+        diff["search_text"] = search_text({**lead, **diff})
     sets = ", ".join(f"{col} = :{col}" for col in diff)
     params = {**diff, "_id": lead["id"], "_v": lead["version"], "_at": ctx.at}
     touched = ctx.tx.execute(
@@ -70,7 +92,8 @@ def _apply(ctx: Ctx, lead: dict[str, Any], changes: dict[str, Any], action: str)
     if touched != 1:
         raise Conflict(f"lead {lead['number']} was changed by someone else meanwhile; try again")
     for col, value in diff.items():
-        ctx.record("lead", lead["id"], action, col, lead.get(col), value)
+        if col != "search_text":
+            ctx.record("lead", lead["id"], action, col, lead.get(col), value)
     return {**lead, **diff, "version": lead["version"] + 1, "updated_at": ctx.at}
 
 
@@ -130,12 +153,13 @@ def add_lead(ctx: Ctx, given: dict[str, Any], *, status: str | None = None) -> d
     row["custom"] = dump_custom(prepare_custom(ctx.settings, {}, given.get("custom") or {}))
     row["status_id"] = _initial_status(ctx, row, status)
     _fill_title(ctx, row)
-    row["number"] = (ctx.tx.scalar("SELECT max(number) FROM lead") or 0) + 1
+    row["search_text"] = search_text(row)
+    row["number"] = next_number(ctx)
     row["created_at"] = row["updated_at"] = ctx.at
     columns = ", ".join(row)
     lead_id = ctx.tx.insert(f"INSERT INTO lead ({columns}) VALUES ({', '.join(':' + c for c in row)})", row)
     for col, value in row.items():
-        if value not in (None, "", "{}") and col not in ("created_at", "updated_at"):
+        if value not in (None, "", "{}") and col not in ("created_at", "updated_at", "search_text"):
             ctx.record("lead", lead_id, "create", col, None, value)
     return load_lead(ctx.tx, lead_id)
 
@@ -163,13 +187,27 @@ def edit_lead(ctx: Ctx, lead: dict[str, Any], given: dict[str, Any],
     if custom:
         changes["custom"] = dump_custom(prepare_custom(ctx.settings, load_custom(lead["custom"]), custom))
     if "type_id" in changes and changes["type_id"] != lead["type_id"]:
-        allowed = catalog.allowed_statuses(ctx.tx, changes["type_id"])
-        if allowed and current.id not in {s.id for s in allowed}:
-            changes["status_id"] = allowed[0].id
+        changes.update(_status_for_new_type(ctx, lead, current, changes["type_id"]))
     if "title" in changes and not changes["title"]:
         _fill_title(ctx, merged)
         changes["title"] = merged["title"]
     return _apply(ctx, lead, changes, "edit")
+
+
+def _status_for_new_type(ctx: Ctx, lead: dict[str, Any], current: StatusInfo,
+                         type_id: int | None) -> dict[str, Any]:
+    """Changing the type keeps an allowed status; otherwise it resets to the type's first open status."""
+    allowed = catalog.allowed_statuses(ctx.tx, type_id)
+    if not allowed or current.id in {s.id for s in allowed}:
+        return {}
+    target = first_of("open", allowed)
+    if target is None:
+        name = catalog.name_of(ctx.tx, "lead_type", type_id)
+        raise RuleError(f"lead type '{name}' allows no open status to reset the lead to")
+    changes: dict[str, Any] = {"status_id": target.id}
+    if current.closed:
+        changes.update(job_value_cents=None, lost_reason_id=None, lost_note="")
+    return changes
 
 
 def set_status(ctx: Ctx, lead: dict[str, Any], status_text: str,
@@ -257,7 +295,9 @@ def add_activity(ctx: Ctx, lead: dict[str, Any], kind: str, body: str, at: str |
         "INSERT INTO activity (lead_id, kind, body, at, user_id, created_at) VALUES (:l, :k, :b, :at, :u, :c)",
         {"l": lead["id"], "k": kind, "b": text, "at": at or ctx.at, "u": ctx.user_id, "c": ctx.at},
     )
-    ctx.record("activity", activity, "note" if kind == "note" else "log", "lead_id", None, lead["id"])
+    summary = f"{kind}: {text}"
+    ctx.record("lead", lead["id"], "note" if kind == "note" else "log", f"activity:{activity}", None,
+               summary if len(summary) <= 500 else summary[:499] + "…")
     ctx.tx.execute("UPDATE lead SET updated_at = :at WHERE id = :i", {"at": ctx.at, "i": lead["id"]})
     return activity
 
@@ -265,8 +305,9 @@ def add_activity(ctx: Ctx, lead: dict[str, Any], kind: str, body: str, at: str |
 def copy_lead(ctx: Ctx, lead: dict[str, Any]) -> dict[str, Any]:
     """A new lead with the main fields of this one, in the first open status."""
     row = {col: lead[col] for col in COPY_COLUMNS}
+    row["search_text"] = search_text(row)
     row["status_id"] = _initial_status(ctx, row, None)
-    row["number"] = (ctx.tx.scalar("SELECT max(number) FROM lead") or 0) + 1
+    row["number"] = next_number(ctx)
     row["created_at"] = row["updated_at"] = ctx.at
     new_id = ctx.tx.insert(
         f"INSERT INTO lead ({', '.join(row)}) VALUES ({', '.join(':' + c for c in row)})", row)
@@ -292,10 +333,9 @@ def undo_last(ctx: Ctx, lead: dict[str, Any]) -> dict[str, Any]:
     """Revert the acting user's last change to a lead (field edits, status, notes), recorded as a change."""
     rows = ctx.tx.all(
         "SELECT id, change_id, entity, entity_id, action, field, old, new FROM history"
-        " WHERE user_id = :u AND NOT undone AND action <> 'undo' AND ("
-        " (entity = 'lead' AND entity_id = :l) OR (entity = 'activity' AND field = 'lead_id' AND new = :ls))"
+        " WHERE user_id = :u AND NOT undone AND action <> 'undo' AND entity = 'lead' AND entity_id = :l"
         " ORDER BY id DESC",
-        {"u": ctx.user_id, "l": lead["id"], "ls": str(lead["id"])},
+        {"u": ctx.user_id, "l": lead["id"]},
     )
     if not rows:
         raise RuleError(f"you have no change to lead {lead['number']} to undo")
@@ -310,9 +350,10 @@ def undo_last(ctx: Ctx, lead: dict[str, Any]) -> dict[str, Any]:
     part = [r for r in rows if r["change_id"] == change]
     restore: dict[str, Any] = {}
     for row in part:
-        if row["entity"] == "activity":
-            ctx.tx.execute("DELETE FROM activity WHERE id = :i", {"i": row["entity_id"]})
-            ctx.record("activity", row["entity_id"], "undo", "lead_id", lead["id"], None)
+        if row["field"].startswith("activity:"):
+            activity = int(row["field"].removeprefix("activity:"))
+            ctx.tx.execute("DELETE FROM activity WHERE id = :i AND lead_id = :l", {"i": activity, "l": lead["id"]})
+            ctx.record("lead", lead["id"], "undo", row["field"], row["new"], None)
             continue
         if as_text(lead.get(row["field"])) != row["new"]:
             later = ctx.tx.one(
@@ -321,7 +362,8 @@ def undo_last(ctx: Ctx, lead: dict[str, Any]) -> dict[str, Any]:
                 {"l": lead["id"], "f": row["field"]},
             )
             who = f" by {later['login']} at {later['at'].replace('T', ' ')}" if later else ""
-            raise Conflict(f"cannot undo: {row['field']} of lead {lead['number']} was changed since{who}")
+            label = COLUMN_TO_FIELD[row["field"]].name if row["field"] in COLUMN_TO_FIELD else row["field"]
+            raise Conflict(f"cannot undo: {label.removesuffix('_id')} of lead {lead['number']} was changed since{who}")
         restore[row["field"]] = _typed(row["field"], row["old"])
     ctx.tx.execute("UPDATE history SET undone = :t WHERE change_id = :c", {"t": True, "c": change})
     return _apply(ctx, lead, restore, "undo") if restore else load_lead(ctx.tx, lead["id"])

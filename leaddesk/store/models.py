@@ -124,6 +124,7 @@ class Customer(SQLModel, table=True):
     """A company or person the business sells to."""
 
     __tablename__ = "customer"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused: history refers to them
     id: int | None = Field(default=None, primary_key=True)
     name: str
     kind: str = dflt("company")
@@ -176,6 +177,7 @@ class Lead(SQLModel, table=True):
     """A prospect: someone who showed interest and has not been qualified into a deal yet."""
 
     __tablename__ = "lead"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused: history refers to them
     id: int | None = Field(default=None, primary_key=True)
     number: int = Field(unique=True, index=True)
     title: str = dflt("")
@@ -226,6 +228,7 @@ class Lead(SQLModel, table=True):
     lost_reason_id: int | None = Field(default=None, foreign_key="lost_reason.id")
     lost_note: str = dflt("")
     custom: str = dflt("{}")
+    search_text: str = dflt("")
     created_at: str = dflt("", index=True)
     updated_at: str = dflt("")
     version: int = dflt(1)
@@ -235,6 +238,7 @@ class Deal(SQLModel, table=True):
     """An opportunity in a pipeline, usually opened by qualifying a lead."""
 
     __tablename__ = "deal"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused: history refers to them
     id: int | None = Field(default=None, primary_key=True)
     title: str
     value_cents: int | None = None
@@ -266,7 +270,7 @@ class Activity(SQLModel, table=True):
     """Something that happened with a lead: a note, call, email or meeting."""
 
     __tablename__ = "activity"
-    __table_args__ = (Index("ix_activity_lead_at", "lead_id", "at"),)
+    __table_args__ = (Index("ix_activity_lead_at", "lead_id", "at"), {"sqlite_autoincrement": True})
     id: int | None = Field(default=None, primary_key=True)
     lead_id: int = Field(foreign_key="lead.id", index=True, ondelete="CASCADE")
     kind: str

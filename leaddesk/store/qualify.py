@@ -6,22 +6,23 @@ from typing import Any
 
 from leaddesk.store import catalog
 from leaddesk.store.context import Ctx
+from leaddesk.store.db import Tx
 from leaddesk.store.errors import NeedsChoice, NotFound, RuleError
 from leaddesk.store.fields import parse_date
 from leaddesk.store.leads import _apply, _check_type, _status_of, check_version
 from leaddesk.store.rules import check_qualify, first_of, parse_money, resolve_name
 
 
-def matching_customers(ctx: Ctx, lead: dict[str, Any]) -> list[dict[str, Any]]:
+def matching_customers(tx: Tx, lead: dict[str, Any]) -> list[dict[str, Any]]:
     """Customers whose normalised phone or lower-cased email matches the lead's."""
     found: dict[int, dict[str, Any]] = {}
     if lead.get("phone_e164"):
-        for row in ctx.tx.all("SELECT id, name, phone, email FROM customer WHERE phone_e164 = :p ORDER BY id",
+        for row in tx.all("SELECT id, name, phone, email FROM customer WHERE phone_e164 = :p ORDER BY id",
                               {"p": lead["phone_e164"]}):
             found[row["id"]] = {"id": row["id"], "name": row["name"], "phone": row["phone"],
                                 "email": row["email"], "matched": ["phone"]}
     if lead.get("email_lower"):
-        for row in ctx.tx.all("SELECT id, name, phone, email FROM customer WHERE email_lower = :e ORDER BY id",
+        for row in tx.all("SELECT id, name, phone, email FROM customer WHERE email_lower = :e ORDER BY id",
                               {"e": lead["email_lower"]}):
             entry = found.setdefault(row["id"], {"id": row["id"], "name": row["name"], "phone": row["phone"],
                                                  "email": row["email"], "matched": []})
@@ -87,6 +88,9 @@ def qualify(ctx: Ctx, lead: dict[str, Any], *, customer_id: int | None = None, n
     check_version(ctx, lead, expected_version)
     all_statuses, current = _status_of(ctx, lead)
     check_qualify(current)
+    open_deal = ctx.tx.scalar("SELECT id FROM deal WHERE lead_id = :l AND state = 'open'", {"l": lead["id"]})
+    if open_deal is not None and create_deal:
+        raise RuleError(f"lead {lead['number']} already has open deal {open_deal}; work the deal instead")
     value_cents = parse_money(value, "deal value")
     close_on = parse_date(close, "expected close")
     target = first_of("qualified" if create_deal else "won", all_statuses)
@@ -102,7 +106,7 @@ def qualify(ctx: Ctx, lead: dict[str, Any], *, customer_id: int | None = None, n
             raise NotFound(f"there is no customer {customer_id}")
         customer = customer_id
     else:
-        matches = [] if new_customer else matching_customers(ctx, lead)
+        matches = [] if new_customer else matching_customers(ctx.tx, lead)
         if matches:
             raise NeedsChoice(
                 f"lead {lead['number']} matches {len(matches)} existing customer(s): link one or create a new one",
@@ -153,6 +157,8 @@ def win_deal(ctx: Ctx, deal: dict[str, Any], value: Any = None) -> dict[str, Any
     if deal["state"] == "won":
         raise RuleError(f"deal {deal['id']} is already won")
     cents = parse_money(value, "deal value") if value not in (None, "") else deal["value_cents"]
+    if not cents:
+        raise RuleError(f"deal {deal['id']} needs a value greater than 0 to be won (it becomes the job value)")
     updated = _update_deal(ctx, deal, {"state": "won", "value_cents": cents, "closed_at": ctx.at,
                                        "lost_reason_id": None, "lost_note": ""}, "won")
     if deal["lead_id"] is not None:
@@ -161,6 +167,9 @@ def win_deal(ctx: Ctx, deal: dict[str, Any], value: Any = None) -> dict[str, Any
         lead = load_lead(ctx.tx, deal["lead_id"], lock=True)
         all_statuses, current = _status_of(ctx, lead)
         target = first_of("won", all_statuses)
+        allowed = catalog.allowed_statuses(ctx.tx, lead["type_id"])
+        if allowed and target is not None and target.id not in {st.id for st in allowed}:
+            target = None  # the lead's type has no won status: the deal is won, the lead keeps its status
         if target is not None and current.category != "won":
             changes: dict[str, Any] = {"status_id": target.id, "lost_reason_id": None, "lost_note": ""}
             if cents:

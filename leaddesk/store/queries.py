@@ -12,7 +12,7 @@ from leaddesk.store import catalog
 from leaddesk.store.contactinfo import looks_like_email, normalise_phone
 from leaddesk.store.db import Tx
 from leaddesk.store.errors import RuleError
-from leaddesk.store.fields import load_custom
+from leaddesk.store.fields import load_custom, parse_custom_value
 from leaddesk.store.rules import format_money, resolve_name
 
 SORTABLE = {
@@ -105,24 +105,40 @@ def _where(tx: Tx, settings: Settings, flt: LeadFilter, login: str) -> tuple[str
     if flt.search and flt.search.strip():
         clauses.append(_search_clause(flt.search.strip(), settings, params))
     for i, (name, value) in enumerate(flt.custom.items()):
-        if name not in settings.custom_fields:
-            raise RuleError(f"unknown custom field '{name}'")
-        params[f"cf{i}"] = f"$.{name}"
-        params[f"cv{i}"] = str(value).casefold()
-        if tx.dialect == "sqlite":
-            clauses.append(f"lower(CAST(json_extract(l.custom, :cf{i}) AS TEXT)) = :cv{i}")
-        else:
-            params[f"cf{i}"] = name
-            clauses.append(f"lower(CAST(l.custom AS json) ->> :cf{i}) = :cv{i}")
+        clauses.append(_custom_clause(tx, settings, name, value, i, params))
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _custom_clause(tx: Tx, settings: Settings, name: str, value: str, i: int, params: dict[str, Any]) -> str:
+    """A filter on a custom field, reading the value by the field's type (yes/no, numbers, dates, choices)."""
+    spec = settings.custom_fields.get(name)
+    if spec is None:
+        known = ", ".join(settings.custom_fields) or "none are defined in settings"
+        raise RuleError(f"unknown custom field '{name}' (known: {known})")
+    wanted = parse_custom_value(spec, value)
+    if tx.dialect == "sqlite":
+        params[f"cf{i}"] = f'$."{name}"'
+        raw = f"json_extract(l.custom, :cf{i})"
+    else:
+        params[f"cf{i}"] = name
+        raw = f"(CAST(l.custom AS json) ->> :cf{i})"
+    if wanted is None:
+        return f"{raw} IS NULL"
+    if spec.type == "bool":
+        params[f"cv{i}"] = (1 if wanted else 0) if tx.dialect == "sqlite" else ("true" if wanted else "false")
+        return f"{raw} = :cv{i}"
+    if spec.type == "number":
+        params[f"cv{i}"] = float(wanted)
+        return f"CAST({raw} AS REAL) = :cv{i}" if tx.dialect == "sqlite" else f"CAST({raw} AS float) = :cv{i}"
+    params[f"cv{i}"] = str(wanted).casefold()
+    return f"lower(CAST({raw} AS TEXT)) = :cv{i}"
 
 
 def _search_clause(text: str, settings: Settings, params: dict[str, Any]) -> str:
     folded = text.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     params["q"] = f"%{folded}%"
-    parts = ["lower(l.contact_name) LIKE :q ESCAPE '\\'", "lower(l.company) LIKE :q ESCAPE '\\'",
-             "l.email_lower LIKE :q ESCAPE '\\'", "lower(l.title) LIKE :q ESCAPE '\\'"]
-    digits = "".join(ch for ch in text if ch.isdigit())
+    parts = ["l.search_text LIKE :q ESCAPE '\\'"]
+    digits = "".join(ch for ch in text if ch in "0123456789")
     if len(digits) >= 3 and not looks_like_email(text):
         params["qd"] = f"%{digits}%"
         parts.append("l.phone_e164 LIKE :qd")
@@ -130,7 +146,7 @@ def _search_clause(text: str, settings: Settings, params: dict[str, Any]) -> str
         if e164:
             params["qe"] = e164
             parts.append("l.phone_e164 = :qe")
-    if text.lstrip("#").isdigit():
+    if text.lstrip("#").isascii() and text.lstrip("#").isdigit():
         params["qn"] = int(text.lstrip("#"))
         parts.append("l.number = :qn")
     return "(" + " OR ".join(parts) + ")"
@@ -204,7 +220,7 @@ REF_TABLES = {"status_id": "status", "source_id": "source", "type_id": "lead_typ
 
 
 # Derived columns (written alongside the field a user edits) are left out of the history view.
-HIDDEN_HISTORY_FIELDS = {"phone_e164", "email_lower"}
+HIDDEN_HISTORY_FIELDS = {"phone_e164", "email_lower", "search_text"}
 
 
 def history_of(tx: Tx, entity: str, entity_id: int) -> list[dict[str, Any]]:
@@ -213,13 +229,6 @@ def history_of(tx: Tx, entity: str, entity_id: int) -> list[dict[str, Any]]:
         "SELECT h.id, h.change_id, h.action, h.field, h.old, h.new, h.at, h.origin, h.undone, u.login AS user"
         " FROM history h LEFT JOIN \"user\" u ON u.id = h.user_id"
         " WHERE h.entity = :e AND h.entity_id = :i ORDER BY h.id", {"e": entity, "i": entity_id})]
-    if entity == "lead":
-        rows += [dict(r) for r in tx.all(
-            "SELECT h.id, h.change_id, h.action, 'activity' AS field, NULL AS old, a.kind || ': ' || a.body AS new,"
-            " h.at, h.origin, h.undone, u.login AS user FROM history h JOIN activity a ON a.id = h.entity_id"
-            " LEFT JOIN \"user\" u ON u.id = h.user_id"
-            " WHERE h.entity = 'activity' AND h.field = 'lead_id' AND h.new = :i", {"i": str(entity_id)})]
-        rows.sort(key=lambda r: r["id"])
     rows = [r for r in rows if r["field"] not in HIDDEN_HISTORY_FIELDS]
     names: dict[tuple[str, str], str | None] = {}
     for row in rows:
@@ -236,6 +245,7 @@ def history_of(tx: Tx, entity: str, entity_id: int) -> list[dict[str, Any]]:
                                                   {"i": int(value)})
             row[side] = names[(table, value)] or value
     for row in rows:
+        row["field"] = row["field"].partition(":")[0]
         if row["field"].endswith("_cents"):
             for side in ("old", "new"):
                 if row[side] is not None:

@@ -14,7 +14,8 @@ LEAD_COLUMNS = (
     " medium, contact_method_id, type_id, status_id, priority, tags, description, owner_id, partner_id,"
     " customer_id, expected_revenue_cents, probability, expected_close, followup_on, score, bant_budget,"
     " bant_budget_note, bant_authority, bant_authority_note, bant_need, bant_need_note, bant_timeline,"
-    " bant_timeline_note, job_value_cents, lost_reason_id, lost_note, custom, created_at, updated_at, version"
+    " bant_timeline_note, job_value_cents, lost_reason_id, lost_note, custom, search_text, created_at, updated_at,"
+    " version"
 )
 
 
@@ -30,7 +31,7 @@ def load_lead(tx: Tx, lead_id: int, *, lock: bool = False) -> dict[str, Any]:
 def find_leads(tx: Tx, ref: str, region: str) -> list[int]:
     """Ids of the leads a reference names (several for a shared email or phone)."""
     text = ref.strip().lstrip("#")
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         found = tx.scalar("SELECT id FROM lead WHERE number = :n", {"n": int(text)})
         if found is not None or len(text) < 7:
             return [] if found is None else [int(found)]

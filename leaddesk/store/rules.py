@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from leaddesk.store.errors import RuleError
 
@@ -42,6 +42,8 @@ def fold_name(text: str) -> str:
 def resolve_name(text: str, names: Iterable[str], what: str) -> str:
     """Find `text` among `names` exactly (folded) or by a unique prefix; refuse clearly otherwise."""
     options = list(names)
+    if not options:
+        raise RuleError(f"unknown {what} '{text}': there are none yet")
     wanted = fold_name(text)
     if not wanted:
         raise RuleError(f"no {what} given: choose from {', '.join(options)}")
@@ -153,7 +155,7 @@ def parse_money(text: str | int | float | Decimal | None, what: str = "amount") 
         raise RuleError(f"{what} cannot be negative")
     if value >= Decimal(10) ** 13:
         raise RuleError(f"{what} '{text}' is too large")
-    return int((value * 100).quantize(Decimal(1)))
+    return int((value * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def format_money(cents: int | None) -> str:

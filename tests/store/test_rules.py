@@ -414,8 +414,6 @@ def test_rule_messages_are_one_line() -> None:
         assert message and "\n" not in message, message
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: refusals echo user text verbatim, so a newline in the input"
-                   " makes a multi-line message (errors.LeadDeskError promises one line)")
 def test_rule_messages_stay_one_line_when_the_input_has_a_newline() -> None:
     for attempt in (lambda: parse_money("12\nabc"), lambda: parse_priority("hi\ngh"),
                     lambda: resolve_name("new\nstatus", SALES, "status")):

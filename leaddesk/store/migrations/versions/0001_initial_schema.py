@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column("website", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("created_at", sqlmodel.sql.sqltypes.AutoString(), server_default="", nullable=False),
         sa.PrimaryKeyConstraint("id"),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("customer", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_customer_email_lower"), ["email_lower"], unique=False)
@@ -246,6 +247,7 @@ def upgrade() -> None:
         sa.Column("lost_reason_id", sa.Integer(), nullable=True),
         sa.Column("lost_note", sqlmodel.sql.sqltypes.AutoString(), server_default="", nullable=False),
         sa.Column("custom", sqlmodel.sql.sqltypes.AutoString(), server_default="{}", nullable=False),
+        sa.Column("search_text", sqlmodel.sql.sqltypes.AutoString(), server_default="", nullable=False),
         sa.Column("created_at", sqlmodel.sql.sqltypes.AutoString(), server_default="", nullable=False),
         sa.Column("updated_at", sqlmodel.sql.sqltypes.AutoString(), server_default="", nullable=False),
         sa.Column("version", sa.Integer(), server_default="1", nullable=False),
@@ -286,6 +288,7 @@ def upgrade() -> None:
             ["lead_type.id"],
         ),
         sa.PrimaryKeyConstraint("id"),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("lead", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_lead_created_at"), ["created_at"], unique=False)
@@ -329,6 +332,7 @@ def upgrade() -> None:
             ["user.id"],
         ),
         sa.PrimaryKeyConstraint("id"),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("activity", schema=None) as batch_op:
         batch_op.create_index("ix_activity_lead_at", ["lead_id", "at"], unique=False)
@@ -371,6 +375,7 @@ def upgrade() -> None:
             ["stage.id"],
         ),
         sa.PrimaryKeyConstraint("id"),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("deal", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_deal_customer_id"), ["customer_id"], unique=False)
