@@ -50,6 +50,12 @@ class Settings:
     """Currency code shown beside money amounts."""
     custom_fields: dict[str, CustomField] = field(default_factory=dict)
     """Extra lead fields, by name."""
+    theme: str = "textual-dark"
+    """The desk's Textual theme (changed from the palette, saved here)."""
+    keymap: dict[str, str] = field(default_factory=dict)
+    """Key overrides by binding id, e.g. {"board.move_right" = "ctrl+l"} (see the help screen for ids)."""
+    animations: bool = False
+    """Animations in the desk (off by default: they cost bandwidth over SSH)."""
     source_path: Path | None = None
     """The file these settings were read from, if any."""
 
@@ -90,5 +96,31 @@ def load_settings(path: Path | None = None) -> Settings:
         default_region=str(raw.get("default_region", "US")),
         currency=str(raw.get("currency", "USD")),
         custom_fields=_custom_fields(raw.get("custom_fields", {}), path),
+        theme=str(raw.get("theme", "textual-dark")),
+        keymap={str(k): str(v) for k, v in dict(raw.get("keymap", {})).items()},
+        animations=bool(raw.get("animations", False)),
         source_path=path,
     )
+
+
+def save_setting(key: str, value: str, path: Path | None = None) -> Path:
+    """Set one top-level string setting in the settings file, keeping the rest of the file as it is."""
+    import json
+    import re
+
+    if path is None:
+        from leaddesk.paths import config_path
+
+        path = config_path()
+    line = f"{key} = {json.dumps(value)}"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    pattern = re.compile(rf"^{re.escape(key)}\s*=.*$", re.MULTILINE)
+    table = re.search(r"^\[", text, re.MULTILINE)
+    head, tail = (text[: table.start()], text[table.start():]) if table else (text, "")
+    if pattern.search(head):
+        head = pattern.sub(line, head, count=1)
+    else:
+        head = head + ("" if not head or head.endswith("\n") else "\n") + line + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(head + tail, encoding="utf-8")
+    return path

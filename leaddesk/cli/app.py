@@ -134,8 +134,10 @@ def demo(
 
 
 def open_desk() -> None:
-    """Open the desk. Until the TUI lands, this shows the open leads in the shell."""
-    list_(state="open", limit=40)
+    """Open the full-screen desk."""
+    from leaddesk.app import make_app
+
+    make_app(db=_globals["db"], login=_globals["user"]).run()
 
 
 # -- leads ---------------------------------------------------------------------------------------

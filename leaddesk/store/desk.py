@@ -205,6 +205,19 @@ class Desk:
         with self._read() as tx:
             return queries.list_leads(tx, self.settings, flt, self.login)
 
+    def board(self, flt: queries.LeadFilter) -> list[dict[str, Any]]:
+        """The kanban columns (statuses in order) with counts and value sums for a filter."""
+        with self._read() as tx:
+            return queries.board_columns(tx, self.settings, flt, self.login)
+
+    def status_choices(self, ref: str) -> list[dict[str, Any]]:
+        """The statuses a rep may pick by hand for this lead (open ones its type allows), current first marked."""
+        with self._read() as tx:
+            lead = resolve_lead(tx, str(ref), self.settings.default_region)
+            allowed = catalog.allowed_statuses(tx, lead["type_id"]) or catalog.statuses(tx)
+            return [{"name": s.name, "category": s.category, "current": s.id == lead["status_id"]}
+                    for s in allowed if s.manual and s.category == "open"]
+
     def count_leads(self, flt: queries.LeadFilter) -> int:
         """How many leads match."""
         with self._read() as tx:

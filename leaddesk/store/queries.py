@@ -164,6 +164,24 @@ def list_leads(tx: Tx, settings: Settings, flt: LeadFilter, login: str) -> list[
     return [dict(r) for r in tx.all(sql, params)]
 
 
+def board_columns(tx: Tx, settings: Settings, flt: LeadFilter, login: str) -> list[dict[str, Any]]:
+    """The board's columns: every status in order (only the type's allowed ones when a type is chosen),
+    each with its lead count and value (job value for won columns, expected revenue otherwise)."""
+    column_filter = LeadFilter(**{**flt.__dict__, "statuses": [], "sort": "number", "limit": None, "offset": 0})
+    where, params = _where(tx, settings, column_filter, login)
+    totals = {r["status_id"]: (r["n"], r["value"]) for r in tx.all(
+        "SELECT l.status_id, count(*) AS n, sum(CASE WHEN s.category = 'won' THEN l.job_value_cents"
+        f" ELSE l.expected_revenue_cents END) AS value{LIST_JOINS}{where} GROUP BY l.status_id", params)}
+    statuses = catalog.statuses(tx)
+    if flt.type:
+        allowed = catalog.allowed_statuses(tx, catalog.find_id(tx, "lead_type", flt.type, "lead type"))
+        if allowed:
+            statuses = allowed
+    return [{"id": s.id, "name": s.name, "category": s.category, "manual": s.manual,
+             "count": totals.get(s.id, (0, 0))[0], "value_cents": totals.get(s.id, (0, 0))[1] or 0}
+            for s in statuses]
+
+
 def count_leads(tx: Tx, settings: Settings, flt: LeadFilter, login: str) -> int:
     """How many leads match a filter."""
     where, params = _where(tx, settings, flt, login)

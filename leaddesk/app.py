@@ -1,0 +1,151 @@
+"""The leaddesk App: views as modes, global keys, the command palette, theme and keymap from settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from leaddesk.screens.base import DataChanged
+from leaddesk.settings import Settings, save_setting
+from leaddesk.store.desk import Desk, acting_login
+from leaddesk.store.errors import LeadDeskError
+
+
+def _screen(module: str, name: str) -> Screen[Any]:
+    """A view's screen, imported when first shown (keeps start-up light)."""
+    import importlib
+
+    cls = getattr(importlib.import_module(f"leaddesk.screens.{module}"), name)
+    return cls()  # type: ignore[no-any-return]
+
+
+class LeadDeskApp(App[None]):
+    """A keyboard-driven lead desk. The database is opened in a worker after the first frame."""
+
+    TITLE = "leaddesk"
+    CSS_PATH = "app.tcss"
+    MODES = {
+        "board": lambda: _screen("board", "BoardScreen"),
+        "list": lambda: _screen("leads", "ListScreen"),
+        "deals": lambda: _screen("deal", "DealsScreen"),
+    }
+    DEFAULT_MODE = "board"
+    BINDINGS = [
+        Binding("1", "switch_mode('board')", "Board", id="app.board", tooltip="The kanban board of leads"),
+        Binding("2", "switch_mode('list')", "List", id="app.list", tooltip="The lead list"),
+        Binding("3", "switch_mode('deals')", "Deals", id="app.deals", tooltip="Deals by stage"),
+        Binding("question_mark", "help", "Help", id="app.help", tooltip="Every key of this screen"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+    ]
+
+    def __init__(self, settings: Settings, *, db: str | None = None, login: str | None = None,
+                 desk: Desk | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self.db_target = db
+        self.login = desk.login if desk is not None else acting_login(login)
+        self.desk: Desk | None = None
+        self._given_desk = desk
+        if not settings.animations:
+            self.animation_level = "none"
+        from leaddesk.commands import LeadFinder
+
+        self.COMMANDS = App.COMMANDS | {LeadFinder}
+
+    # -- start-up --------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        if self.settings.theme in self.available_themes:
+            self.theme = self.settings.theme
+        if self.settings.keymap:
+            self.set_keymap(self.settings.keymap)
+        self.theme_changed_signal.subscribe(self, self._save_theme)
+        self.sub_title = f"{self.login} · opening…"
+        self.run_worker(self._open_desk, thread=True, group="open", exit_on_error=False)
+
+    def _open_desk(self) -> None:
+        try:
+            desk = self._given_desk or Desk.open(self.db_target, login=self.login, origin="tui",
+                                                 settings=self.settings)
+        except LeadDeskError as exc:
+            self.call_from_thread(self.notify, str(exc), title="Cannot open the desk", severity="error",
+                                  timeout=30, markup=False)
+            return
+        self.call_from_thread(self._desk_opened, desk)
+
+    def _desk_opened(self, desk: Desk) -> None:
+        self.desk = desk
+        where = desk.db.path.name if desk.db.path is not None else desk.db.dialect
+        self.sub_title = f"{desk.login} · {where}"
+        self.data_changed()
+
+    def _save_theme(self, theme: Any) -> None:
+        name = getattr(theme, "name", str(theme))
+        if name != self.settings.theme:
+            try:
+                save_setting("theme", name, self.settings.source_path)
+            except OSError as exc:
+                self.notify(f"could not save the theme: {exc}", severity="warning", markup=False)
+
+    def on_unmount(self) -> None:
+        if self.desk is not None and self._given_desk is None:
+            self.desk.close()
+
+    # -- shared navigation ---------------------------------------------------------------------
+    def data_changed(self) -> None:
+        """Tell every open screen to reload (after a write)."""
+        for screen in self.screen_stack:
+            screen.post_message(DataChanged())
+
+    def open_lead(self, number: int, siblings: list[int] | None = None) -> None:
+        """Show a lead's card; `siblings` are the numbers `[` and `]` step through."""
+        from leaddesk.screens.lead_card import LeadCardScreen
+
+        self.push_screen(LeadCardScreen(number, siblings or [number]))
+
+    def open_deal(self, deal_id: int) -> None:
+        """Show a deal's page."""
+        from leaddesk.screens.deal import DealScreen
+
+        self.push_screen(DealScreen(deal_id))
+
+    def start_qualify(self, number: int) -> None:
+        """Open the qualify wizard for a lead; it lands on the new deal's page."""
+        from leaddesk.screens.qualify import QualifyScreen
+
+        self.push_screen(QualifyScreen(number))
+
+    def new_lead(self) -> None:
+        """Ask for a new lead; open its card once created."""
+        from leaddesk.screens.dialogs import NewLeadDialog
+
+        def created(number: int | None) -> None:
+            if number is not None:
+                self.open_lead(number)
+
+        self.push_screen(NewLeadDialog(), created)
+
+    def action_help(self) -> None:
+        from leaddesk.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("view: board", "The kanban board of leads", lambda: self.switch_mode("board"))
+        yield SystemCommand("view: list", "The lead list with filters", lambda: self.switch_mode("list"))
+        yield SystemCommand("view: deals", "Deals by pipeline stage", lambda: self.switch_mode("deals"))
+        yield SystemCommand("lead: new", "Add a lead", self.new_lead)
+        yield SystemCommand("help: keys", "Every key of this screen", self.action_help)
+
+
+def make_app(settings: Settings | None = None, *, db: str | None = None, login: str | None = None,
+             desk: Desk | None = None) -> LeadDeskApp:
+    """Build the app from settings and a database (or an open Desk, as tests do)."""
+    from leaddesk.settings import load_settings
+
+    return LeadDeskApp(settings or load_settings(), db=db, login=login, desk=desk)

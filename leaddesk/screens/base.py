@@ -1,0 +1,100 @@
+"""What every leaddesk screen shares: calling the service layer in a worker, and refreshing on change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from rich.text import Text
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+
+from leaddesk.store.errors import LeadDeskError
+from leaddesk.textsafe import safe_line
+
+if TYPE_CHECKING:
+    from leaddesk.app import LeadDeskApp
+    from leaddesk.store.desk import Desk
+
+T = TypeVar("T")
+
+
+class DataChanged(Message):
+    """The database changed (by this desk or, later, by another process): reload what is shown."""
+
+
+def literal(value: Any, empty: str = "") -> Text:
+    """User data as Rich Text: shown literally (no markup), control characters made visible, one line."""
+    if value is None or value == "":
+        return Text(empty)
+    return Text(safe_line(str(value)))
+
+
+class ServiceCalls:
+    """Mixin for screens and widgets: run a service call in a thread worker, report refusals as notifications."""
+
+    app: LeadDeskApp
+
+    @property
+    def desk(self) -> Desk | None:
+        """The service API, once the app has opened the database."""
+        return self.app.desk
+
+    def call(self, fn: Callable[[Desk], T], done: Callable[[T], None] | None = None, *,
+             failed: Callable[[LeadDeskError], None] | None = None, group: str = "db",
+             exclusive: bool = False, changes: bool = False) -> None:
+        """Run `fn(desk)` off the UI thread; then `done(result)` on it. A refusal becomes a notification
+        (or goes to `failed`). `changes=True` tells every screen to reload after a successful write."""
+        app = self.app
+
+        def job() -> None:
+            desk = app.desk
+            if desk is None:
+                return
+            try:
+                result = fn(desk)
+            except LeadDeskError as exc:
+                if failed is not None:
+                    app.call_from_thread(failed, exc)
+                else:
+                    app.call_from_thread(app.notify, str(exc), severity="error", markup=False)
+                return
+            if done is not None:
+                app.call_from_thread(done, result)
+            if changes:
+                app.call_from_thread(app.data_changed)
+
+        self.run_worker(job, thread=True, group=group, exclusive=exclusive, exit_on_error=False)  # type: ignore[attr-defined]
+
+
+class DeskScreen(ServiceCalls, Screen[Any]):
+    """A top-level view. Override `reload()` to (re)query what it shows."""
+
+    def on_mount(self) -> None:
+        if self.app.desk is not None:
+            self.reload()
+
+    def on_data_changed(self, _message: DataChanged) -> None:
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        if self.app.desk is not None and getattr(self, "_stale", False):
+            self._stale = False
+            self.reload()
+
+    def reload(self) -> None:
+        """Query the data this screen shows (in a worker) and update the widgets."""
+
+
+class DeskModal(ServiceCalls, ModalScreen[T]):
+    """A question or form shown over the current screen; `dismiss(value)` answers it."""
+
+    DEFAULT_CSS = """
+    DeskModal { align: center middle; }
+    DeskModal > Vertical { width: 64; max-width: 100%; height: auto; max-height: 100%;
+                           border: thick $primary; background: $surface; padding: 0 1; }
+    DeskModal .title { text-style: bold; margin-bottom: 1; }
+    DeskModal .error { color: $error; height: auto; }
+    DeskModal .buttons { height: auto; align-horizontal: right; margin-top: 1; }
+    DeskModal .buttons Button { margin-left: 1; }
+    """

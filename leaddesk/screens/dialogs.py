@@ -1,0 +1,223 @@
+"""Modal questions: new lead, won job value, lost reason, confirm, one line of text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Input, Label, Select, Static
+
+from leaddesk.screens.base import DeskModal, literal
+from leaddesk.store.desk import Desk
+from leaddesk.store.errors import LeadDeskError
+from leaddesk.store.rules import PRIORITY_NAMES
+from leaddesk.textsafe import safe_line
+
+CLOSE = Binding("escape", "cancel", "Cancel", id="dialog.cancel")
+
+
+class FormDialog(DeskModal[Any]):
+    """A dialog with an inline error line and OK/Cancel; `ctrl+s` or enter on the last field submits."""
+
+    BINDINGS = [CLOSE, Binding("ctrl+s", "submit", "Save", id="dialog.submit", show=True)]
+    title_text = ""
+
+    def compose_fields(self) -> ComposeResult:
+        yield from ()
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.title_text, classes="title")
+            yield from self.compose_fields()
+            yield Static("", classes="error", id="error")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("OK", id="ok", variant="primary")
+
+    def show_error(self, message: str) -> None:
+        """Show a refusal inline (literally)."""
+        self.query_one("#error", Static).update(Text(safe_line(message)))
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "ok":
+            self.action_submit()
+        else:
+            self.action_cancel()
+
+    def on_input_submitted(self, _event: Input.Submitted) -> None:
+        self.action_submit()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_submit(self) -> None:
+        """Validate through the service layer and dismiss with the result."""
+
+    def fail(self, exc: LeadDeskError) -> None:
+        self.show_error(str(exc))
+
+
+class ConfirmDialog(DeskModal[bool]):
+    """Yes or no."""
+
+    BINDINGS = [Binding("escape,n", "answer(False)", "No", id="confirm.no"),
+                Binding("y", "answer(True)", "Yes", id="confirm.yes")]
+
+    def __init__(self, question: str, yes: str = "Yes") -> None:
+        super().__init__()
+        self.question = question
+        self.yes = yes
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(self.question), classes="title")
+            with Horizontal(classes="buttons"):
+                yield Button("No (n)", id="no")
+                yield Button(f"{self.yes} (y)", id="yes", variant="error")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+
+class TextDialog(FormDialog):
+    """One line of text (a note, a follow-up date, a search)."""
+
+    def __init__(self, title: str, placeholder: str = "", value: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.placeholder = placeholder
+        self.value = value
+
+    def compose_fields(self) -> ComposeResult:
+        yield Input(self.value, placeholder=self.placeholder, id="text")
+
+    def action_submit(self) -> None:
+        self.dismiss(self.query_one("#text", Input).value)
+
+
+class WonDialog(FormDialog):
+    """Mark a lead won: asks the job value (> 0); dismisses True once saved."""
+
+    title_text = "Won — job value"
+
+    def __init__(self, number: int) -> None:
+        super().__init__()
+        self.number = number
+
+    def compose_fields(self) -> ComposeResult:
+        yield Label(f"Lead #{self.number}: enter the job value (the actual or expected revenue).")
+        yield Input(placeholder="e.g. 12,500", id="value")
+
+    def action_submit(self) -> None:
+        value = self.query_one("#value", Input).value
+        self.call(lambda d: d.mark_won(str(self.number), value), lambda _r: self.dismiss(True),
+                  failed=self.fail, changes=True)
+
+
+class LostDialog(FormDialog):
+    """Mark a lead lost/disqualified: a reason from the list and an optional note."""
+
+    title_text = "Lost — reason"
+
+    def __init__(self, number: int) -> None:
+        super().__init__()
+        self.number = number
+
+    def compose_fields(self) -> ComposeResult:
+        yield Label(f"Lead #{self.number}: why is it lost?")
+        yield Select[str]([], prompt="Reason", id="reason")
+        yield Input(placeholder="Note (optional)", id="note")
+
+    def on_mount(self) -> None:
+        self.call(lambda d: d.catalog_list("reasons"), self._fill)
+
+    def _fill(self, rows: list[dict[str, Any]]) -> None:
+        select = self.query_one("#reason", Select)
+        select.set_options([(literal(r["name"]), r["name"]) for r in rows])
+        select.focus()
+
+    def action_submit(self) -> None:
+        reason = self.query_one("#reason", Select).value
+        note = self.query_one("#note", Input).value
+        if not isinstance(reason, str):
+            self.show_error("choose a reason")
+            return
+        self.call(lambda d: d.mark_lost(str(self.number), reason, note), lambda _r: self.dismiss(True),
+                  failed=self.fail, changes=True)
+
+
+class NewLeadDialog(FormDialog):
+    """A new lead: contact name or company required; warns once when the phone or email already exists."""
+
+    title_text = "New lead"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._warned_for: tuple[str, str] | None = None
+
+    def compose_fields(self) -> ComposeResult:
+        yield Input(placeholder="Contact name", id="name")
+        yield Input(placeholder="Company", id="company")
+        yield Input(placeholder="Phone", id="phone")
+        yield Input(placeholder="Email", id="email")
+        yield Select[str]([], prompt="Source", id="source")
+        yield Select[int]([(f"{k} {v}", k) for k, v in PRIORITY_NAMES.items()], prompt="Priority", id="priority")
+
+    def on_mount(self) -> None:
+        self.query_one("#name", Input).focus()
+        self.call(lambda d: d.catalog_list("sources"), self._fill_sources)
+
+    def _fill_sources(self, rows: list[dict[str, Any]]) -> None:
+        self.query_one("#source", Select).set_options([(literal(r["name"]), r["name"]) for r in rows])
+
+    def values(self) -> dict[str, Any]:
+        """The form as service-layer field values."""
+        values: dict[str, Any] = {k: self.query_one(f"#{k}", Input).value for k in ("name", "company", "phone",
+                                                                                 "email")}
+        source = self.query_one("#source", Select).value
+        priority = self.query_one("#priority", Select).value
+        if isinstance(source, str):
+            values["source"] = source
+        if isinstance(priority, int):
+            values["priority"] = priority
+        return {k: v for k, v in values.items() if v not in ("", None)}
+
+    def action_submit(self) -> None:
+        values = self.values()
+        key = (values.get("phone", ""), values.get("email", ""))
+
+        def save(desk: Desk) -> tuple[str, Any]:
+            if self._warned_for != key:
+                duplicates = _duplicates(desk, values)
+                if duplicates:
+                    return "duplicates", duplicates
+            return "created", desk.add_lead(values)
+
+        def done(result: tuple[str, Any]) -> None:
+            kind, payload = result
+            if kind == "duplicates":
+                self._warned_for = key
+                self.show_error(f"already in the desk: {payload}. Press OK again to add it anyway.")
+                return
+            self.dismiss(payload["number"])
+
+        self.call(save, done, failed=self.fail, changes=True)
+
+
+def _duplicates(desk: Desk, values: dict[str, Any]) -> str:
+    found: dict[int, str] = {}
+    for key in ("phone", "email"):
+        if values.get(key):
+            try:
+                leads = desk.lookup(values[key])["leads"]
+            except LeadDeskError:
+                continue
+            for lead in leads:
+                found[lead["number"]] = f"#{lead['number']} {lead['contact_name'] or lead['company']} ({key})"
+    return "; ".join(found.values())

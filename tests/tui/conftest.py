@@ -1,0 +1,78 @@
+"""TUI fixtures: a demo desk built once with a frozen clock, copied fresh for each test; app factories."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from leaddesk import clock
+from leaddesk.app import LeadDeskApp, make_app
+from leaddesk.settings import Settings
+from leaddesk.store.demo import build_demo
+from leaddesk.store.desk import Desk
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo desk (seed 7, 300 leads, sales preset) as of NOW, built once per test session."""
+    path = tmp_path_factory.mktemp("tui-template") / "demo.db"
+    clock.freeze(NOW)
+    try:
+        build_demo(path, seed=7)
+    finally:
+        clock.freeze(None)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock() -> Iterator[None]:
+    """Every TUI test runs at NOW."""
+    clock.freeze(NOW)
+    yield
+    clock.freeze(None)
+
+
+@pytest.fixture
+def demo_db(demo_template: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the demo desk for one test."""
+    target = tmp_path / "desk.db"
+    shutil.copyfile(demo_template, target)
+    return target
+
+
+@pytest.fixture
+def desk(demo_db: Path) -> Iterator[Desk]:
+    """The service API on the test's demo desk, acting as ann (a rep with leads of her own)."""
+    opened = Desk.open(str(demo_db), login="ann", origin="tui", settings=Settings())
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def app(desk: Desk) -> LeadDeskApp:
+    """The app on the test's demo desk."""
+    return make_app(Settings(), desk=desk)
+
+
+@pytest.fixture
+def app_factory(desk: Desk) -> Callable[[], LeadDeskApp]:
+    """Build more apps on the same desk (e.g. for snapshots at several sizes)."""
+    return lambda: make_app(Settings(), desk=desk)
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Wait until the desk is open and every worker has finished, then let the screen repaint."""
+    await pilot.pause()
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+SIZES = [(80, 24), (120, 40)]
