@@ -32,11 +32,8 @@ class HelpScreen(ModalScreen[None]):
             yield Static(self._table(), id="keys")
         yield Footer()
 
-    def _table(self) -> Table:
-        table = Table(title="Keys", title_justify="left", expand=True, show_edge=False)
-        table.add_column("key", style="bold", no_wrap=True)
-        table.add_column("does")
-        table.add_column("id (remap in settings [keymap])", style="dim")
+    def key_rows(self) -> list[tuple[str, str, str, str]]:
+        """(group, key, what it does, binding id) for the screen underneath, its focused widget and the app."""
         seen: set[tuple[str, str]] = set()
         groups: list[tuple[str, list[Binding]]] = []
         focused = self.underneath.focused
@@ -44,15 +41,26 @@ class HelpScreen(ModalScreen[None]):
             groups.append((type(focused).__name__, [b for _k, b in focused._bindings]))
         groups.append((type(self.underneath).__name__, [b for _k, b in self.underneath._bindings]))
         groups.append(("App", [b for _k, b in self.app._bindings]))
+        rows: list[tuple[str, str, str, str]] = []
         for title, bindings in groups:
-            rows = [b for b in bindings if b.description and (b.key, b.action) not in seen]
-            if not rows:
-                continue
-            table.add_row(Text(title, style="italic"), "", "")
-            for b in rows:
+            for b in bindings:
+                if not b.description or (b.key, b.action) in seen:
+                    continue
                 seen.add((b.key, b.action))
-                table.add_row(self.app.get_key_display(b), b.description + (f" — {b.tooltip}" if b.tooltip else ""),
-                              b.id or "")
-        table.add_row(Text("Palette", style="italic"), "", "")
-        table.add_row("ctrl+p", "Command palette: commands, and find leads by number, name, phone, email", "")
+                does = b.description + (f" — {b.tooltip}" if b.tooltip else "")
+                rows.append((title, self.app.get_key_display(b), does, b.id or ""))
+        rows.append(("Palette", "ctrl+p", "Commands, and find leads by number, name, phone or email", ""))
+        return rows
+
+    def _table(self) -> Table:
+        table = Table(title="Keys", title_justify="left", expand=True, show_edge=False)
+        table.add_column("key", style="bold", no_wrap=True)
+        table.add_column("does")
+        table.add_column("id (remap in settings [keymap])", style="dim")
+        group = None
+        for title, key, does, binding_id in self.key_rows():
+            if title != group:
+                table.add_row(Text(title, style="italic"), "", "")
+                group = title
+            table.add_row(key, does, binding_id)
         return table

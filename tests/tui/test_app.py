@@ -1,0 +1,115 @@
+"""The app shell: opening, help with binding ids, the palette's lead finder, theme and keymap from settings."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from leaddesk.app import make_app
+from leaddesk.commands import LeadFinder
+from leaddesk.settings import Settings, load_settings
+from leaddesk.store.desk import Desk
+from tests.tui.conftest import settle
+
+
+def test_the_desk_opens_after_the_first_frame_and_names_user_and_database(app) -> None:  # type: ignore[no-untyped-def]
+    async def run() -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            assert app.desk is not None
+            assert app.sub_title == "ann · desk.db"
+            assert type(app.screen).__name__ == "BoardScreen"
+
+    asyncio.run(run())
+
+
+def test_number_keys_switch_views(app) -> None:  # type: ignore[no-untyped-def]
+    async def run() -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("2")
+            assert type(app.screen).__name__ == "ListScreen"
+            await pilot.press("3")
+            assert type(app.screen).__name__ == "DealsScreen"
+            await pilot.press("1")
+            assert type(app.screen).__name__ == "BoardScreen"
+
+    asyncio.run(run())
+
+
+def test_help_lists_every_app_key_with_its_id(app) -> None:  # type: ignore[no-untyped-def]
+    async def run() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            await pilot.press("question_mark")
+            await pilot.pause()
+            assert type(app.screen).__name__ == "HelpScreen"
+            ids = {row[3] for row in app.screen.key_rows()}  # type: ignore[attr-defined]
+            assert {"app.board", "app.list", "app.deals", "app.help", "app.quit"} <= ids
+            await pilot.press("escape")
+            assert type(app.screen).__name__ == "BoardScreen"
+
+    asyncio.run(run())
+
+
+def test_a_missing_database_is_a_notification_not_a_crash(tmp_path: Path) -> None:
+    folder = tmp_path / "a-folder.db"
+    folder.mkdir()
+    app = make_app(Settings(), db=str(folder), login="ann")
+
+    async def run() -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            assert app.desk is None
+            assert any("is a folder" in str(n.message) for n in app._notifications)
+
+    asyncio.run(run())
+
+
+def test_the_palette_finds_leads_by_name_phone_and_email(app, desk: Desk) -> None:  # type: ignore[no-untyped-def]
+    lead = desk.add_lead({"name": "Zelda Quint", "company": "Quintessence", "phone": "(415) 555-0199",
+                          "email": "zelda@quint.example.com"})
+
+    async def hits(query: str) -> list[str]:
+        finder = LeadFinder(app.screen)
+        return [str(hit.text) async for hit in finder.search(query)]
+
+    async def run() -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            for query in ("zelda", "quintess", "415 555 0199", "zelda@quint"):
+                found = await hits(query)
+                assert any(f"#{lead['number']} Zelda Quint" in h for h in found), (query, found)
+
+    asyncio.run(run())
+
+
+def test_keymap_and_theme_come_from_settings_and_a_theme_change_is_saved(desk: Desk, tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('theme = "nord"\n[keymap]\n"app.list" = "l"\n')
+    settings = load_settings(config)
+    app = make_app(settings, desk=desk)
+
+    async def run() -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            assert app.theme == "nord"
+            await pilot.press("l")
+            assert type(app.screen).__name__ == "ListScreen"
+            app.theme = "gruvbox"
+            await pilot.pause()
+
+    asyncio.run(run())
+    assert 'theme = "gruvbox"' in config.read_text()
+    assert '"app.list" = "l"' in config.read_text()
+
+
+def test_opening_the_app_module_does_not_load_the_orm() -> None:
+    code = ("import sys, leaddesk.app, leaddesk.cli; "
+            "print(sorted(m for m in ('sqlalchemy', 'sqlmodel', 'alembic', 'pydantic', 'typer') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])})
+    assert out.stdout.strip() == "[]"
