@@ -21,6 +21,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from leaddesk.store.fields import search_text
+
 FIRST = ("Ann", "Bob", "Carla", "Dev", "Erin", "Farid", "Grace", "Hugo", "Ines", "Jon", "Kiri", "Lena")
 LAST = ("Lee", "Okafor", "Smith", "Nakamura", "Rossi", "Garcia", "Novak", "Haddad", "Brown", "Kowalski")
 CITIES = (("Austin", "TX"), ("Boston", "MA"), ("Denver", "CO"), ("Portland", "OR"), ("Miami", "FL"))
@@ -30,7 +32,7 @@ LEAD_INSERT_COLUMNS = (
     "id", "number", "title", "first_name", "last_name", "contact_name", "company", "job_title", "email",
     "email_lower", "phone", "phone_e164", "city", "state", "zip", "country", "zone", "source_id",
     "type_id", "status_id", "priority", "tags", "owner_id", "followup_on", "score", "custom",
-    "created_at", "updated_at", "version",
+    "created_at", "updated_at", "version", "search_text",
 )
 
 
@@ -88,7 +90,8 @@ def build_db(path: Path, leads: int, *, activity_every: int = 3) -> dict[str, An
                        f"Z{number % 9}", source_ids[number % len(source_ids)],
                        type_ids[number % len(type_ids)], open_ids[number % len(open_ids)], number % 4,
                        "bench" if number % 5 == 0 else "", user_id, followup, number % 100, "{}",
-                       created, created, 1)
+                       created, created, 1, search_text({"contact_name": f"{first} {last}", "company": company,
+                                                         "title": company, "email_lower": email.casefold()}))
 
         marks = ", ".join("?" for _ in LEAD_INSERT_COLUMNS)
         conn.execute("BEGIN")
@@ -106,7 +109,7 @@ def build_db(path: Path, leads: int, *, activity_every: int = 3) -> dict[str, An
               user_id, stamp) for lead_id in activity_leads))
         conn.executemany(
             "INSERT INTO history (change_id, entity, entity_id, action, field, old, new, user_id, at, origin)"
-            " SELECT ?, 'activity', id, 'log', 'lead_id', NULL, CAST(lead_id AS TEXT), ?, ?, 'import'"
+            " SELECT ?, 'lead', lead_id, 'log', 'activity:' || id, NULL, kind || ': ' || body, ?, ?, 'import'"
             " FROM activity WHERE lead_id = ?",
             ((f"benchact{lead_id:08d}", user_id, stamp, lead_id) for lead_id in activity_leads))
         conn.execute("COMMIT")
