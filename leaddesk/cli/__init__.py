@@ -49,6 +49,21 @@ def command_of(argv: list[str]) -> str | None:
     return None
 
 
+def open_desk(*, db: str | None, user: str | None) -> int:
+    """`leaddesk` alone opens the full-screen desk (without loading the command-line machinery)."""
+    from leaddesk.app import make_app
+    from leaddesk.store.errors import LeadDeskError
+
+    try:
+        make_app(db=db, login=user).run()
+    except LeadDeskError as exc:
+        from leaddesk.textsafe import safe_line
+
+        print(f"leaddesk: {safe_line(str(exc))}", file=sys.stderr)
+        return exc.exit_code
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `leaddesk` console script."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -57,6 +72,8 @@ def main(argv: list[str] | None = None) -> None:
         from leaddesk.cli.quick import run
 
         sys.exit(run(rest, db=options.get("db"), user=options.get("user")))
+    if not rest:
+        sys.exit(open_desk(db=options.get("db"), user=options.get("user")))
     from leaddesk.cli.app import run_app
 
     sys.exit(run_app(rest, db=options.get("db"), user=options.get("user")))

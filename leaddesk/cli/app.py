@@ -135,9 +135,9 @@ def demo(
 
 def open_desk() -> None:
     """Open the full-screen desk."""
-    from leaddesk.app import make_app
+    from leaddesk.cli import open_desk as run_desk
 
-    make_app(db=_globals["db"], login=_globals["user"]).run()
+    run_desk(db=_globals["db"], user=_globals["user"])
 
 
 # -- leads ---------------------------------------------------------------------------------------
