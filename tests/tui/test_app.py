@@ -89,7 +89,7 @@ def test_the_palette_finds_leads_by_name_phone_and_email(app, desk: Desk) -> Non
 
 def test_keymap_and_theme_come_from_settings_and_a_theme_change_is_saved(desk: Desk, tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
-    config.write_text('theme = "nord"\n[keymap]\n"app.list" = "l"\n')
+    config.write_text('theme = "nord"\n[keymap]\n"app.list" = "f2"\n')
     settings = load_settings(config)
     app = make_app(settings, desk=desk)
 
@@ -97,14 +97,14 @@ def test_keymap_and_theme_come_from_settings_and_a_theme_change_is_saved(desk: D
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot)
             assert app.theme == "nord"
-            await pilot.press("l")
+            await pilot.press("f2")
             assert type(app.screen).__name__ == "ListScreen"
             app.theme = "gruvbox"
             await pilot.pause()
 
     asyncio.run(run())
     assert 'theme = "gruvbox"' in config.read_text()
-    assert '"app.list" = "l"' in config.read_text()
+    assert '"app.list" = "f2"' in config.read_text()
 
 
 def test_opening_the_app_module_does_not_load_the_orm() -> None:
