@@ -128,6 +128,10 @@ class LeadDeskApp(App[None]):
 
         self.push_screen(NewLeadDialog(), created)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # `q` quits only from a top-level view; on a card, wizard or dialog `escape` goes back instead.
+        return not (action == "quit" and len(self.screen_stack) > 1)
+
     def action_help(self) -> None:
         from leaddesk.screens.help import HelpScreen
 

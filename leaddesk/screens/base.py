@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -40,12 +41,24 @@ class ServiceCalls:
         """The service API, once the app has opened the database."""
         return self.app.desk
 
-    def call(self, fn: Callable[[Desk], T], done: Callable[[T], None] | None = None, *,
+    def call(self, fn: Callable[[Desk], T], done: Callable[[T], Any] | None = None, *,
              failed: Callable[[LeadDeskError], None] | None = None, group: str = "db",
              exclusive: bool = False, changes: bool = False) -> None:
         """Run `fn(desk)` off the UI thread; then `done(result)` on it. A refusal becomes a notification
         (or goes to `failed`). `changes=True` tells every screen to reload after a successful write."""
         app = self.app
+
+        async def finish(result: T) -> None:
+            try:
+                if done is not None:
+                    outcome = done(result)
+                    if inspect.isawaitable(outcome):  # a coroutine handler (e.g. one that mounts widgets)
+                        await outcome
+            except Exception as exc:  # a bug in a screen: say so, never fail silently
+                app.log.error(exc)
+                app.notify(f"internal error: {exc!r}", severity="error", markup=False)
+            if changes:
+                app.data_changed()
 
         def job() -> None:
             desk = app.desk
@@ -59,10 +72,11 @@ class ServiceCalls:
                 else:
                     app.call_from_thread(app.notify, str(exc), severity="error", markup=False)
                 return
-            if done is not None:
-                app.call_from_thread(done, result)
-            if changes:
-                app.call_from_thread(app.data_changed)
+            except Exception as exc:  # e.g. a database error: keep the desk running and tell the user
+                app.call_from_thread(app.notify, f"{type(exc).__name__}: {exc}", title="Unexpected error",
+                                     severity="error", markup=False)
+                return
+            app.call_from_thread(finish, result)
 
         self.run_worker(job, thread=True, group=group, exclusive=exclusive, exit_on_error=False)  # type: ignore[attr-defined]
 
@@ -78,8 +92,8 @@ class DeskScreen(ServiceCalls, Screen[Any]):
         self.reload()
 
     def on_screen_resume(self) -> None:
-        if self.app.desk is not None and getattr(self, "_stale", False):
-            self._stale = False
+        # Coming back (from a card, a dialog or another view): what it shows may have changed meanwhile.
+        if self.app.desk is not None and self.is_mounted:
             self.reload()
 
     def reload(self) -> None:

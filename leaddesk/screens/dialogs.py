@@ -14,23 +14,28 @@ from leaddesk.screens.base import DeskModal, literal
 from leaddesk.store.desk import Desk
 from leaddesk.store.errors import LeadDeskError
 from leaddesk.store.rules import PRIORITY_NAMES
-from leaddesk.textsafe import safe_line
+from leaddesk.textsafe import safe, safe_line
 
 CLOSE = Binding("escape", "cancel", "Cancel", id="dialog.cancel")
 
 
 class FormDialog(DeskModal[Any]):
-    """A dialog with an inline error line and OK/Cancel; `ctrl+s` or enter on the last field submits."""
+    """A dialog with an inline error line and OK/Cancel; `ctrl+s` or enter on the last field submits
+    (enter on another field moves to the next one)."""
 
     BINDINGS = [CLOSE, Binding("ctrl+s", "submit", "Save", id="dialog.submit", show=True)]
+    DEFAULT_CSS = """
+    FormDialog Label { width: 100%; }  /* wrap long prompts instead of cutting them at the border */
+    """
     title_text = ""
+    _busy = False  # a service call is running: a second submit would write twice
 
     def compose_fields(self) -> ComposeResult:
         yield from ()
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, classes="title")
+            yield Label(Text(safe_line(self.title_text)), classes="title")  # literal: titles may quote user text
             yield from self.compose_fields()
             yield Static("", classes="error", id="error")
             with Horizontal(classes="buttons"):
@@ -47,8 +52,32 @@ class FormDialog(DeskModal[Any]):
         else:
             self.action_cancel()
 
-    def on_input_submitted(self, _event: Input.Submitted) -> None:
-        self.action_submit()
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        inputs = list(self.query(Input))
+        if inputs and event.input is not inputs[-1]:
+            self.focus_next()
+        else:
+            self.action_submit()
+
+    def call(self, fn: Any, done: Any = None, *, failed: Any = None, **options: Any) -> None:
+        """Like `DeskModal.call`, but one at a time: a submit while one is running is ignored."""
+        if self._busy:
+            return
+        self._busy = True
+
+        def ok(result: Any) -> None:
+            self._busy = False
+            if done is not None:
+                done(result)
+
+        def refused(exc: LeadDeskError) -> None:
+            self._busy = False
+            if failed is not None:
+                failed(exc)
+            else:
+                self.notify(str(exc), severity="error", markup=False)
+
+        super().call(fn, ok, failed=refused, **options)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -73,7 +102,7 @@ class ConfirmDialog(DeskModal[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text(self.question), classes="title")
+            yield Static(Text(safe(self.question)), classes="title")  # literal, control characters made visible
             with Horizontal(classes="buttons"):
                 yield Button("No (n)", id="no")
                 yield Button(f"{self.yes} (y)", id="yes", variant="error")
@@ -161,13 +190,23 @@ class NewLeadDialog(FormDialog):
         super().__init__()
         self._warned_for: tuple[str, str] | None = None
 
+    DEFAULT_CSS = """
+    NewLeadDialog .pair { height: auto; }
+    NewLeadDialog .pair > * { width: 1fr; }
+    """
+
     def compose_fields(self) -> ComposeResult:
-        yield Input(placeholder="Contact name", id="name")
-        yield Input(placeholder="Company", id="company")
-        yield Input(placeholder="Phone", id="phone")
-        yield Input(placeholder="Email", id="email")
-        yield Select[str]([], prompt="Source", id="source")
-        yield Select[int]([(f"{k} {v}", k) for k, v in PRIORITY_NAMES.items()], prompt="Priority", id="priority")
+        # Paired rows: six fields one under another don't fit in 24 lines (OK went off the screen).
+        with Horizontal(classes="pair"):
+            yield Input(placeholder="Contact name", id="name")
+            yield Input(placeholder="Company", id="company")
+        with Horizontal(classes="pair"):
+            yield Input(placeholder="Phone", id="phone")
+            yield Input(placeholder="Email", id="email")
+        with Horizontal(classes="pair"):
+            yield Select[str]([], prompt="Source", id="source")
+            yield Select[int]([(f"{k} {v}", k) for k, v in PRIORITY_NAMES.items()], prompt="Priority",
+                              id="priority")
 
     def on_mount(self) -> None:
         self.query_one("#name", Input).focus()

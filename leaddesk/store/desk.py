@@ -218,6 +218,11 @@ class Desk:
             return [{"name": s.name, "category": s.category, "current": s.id == lead["status_id"]}
                     for s in allowed if s.manual and s.category == "open"]
 
+    def lead_position(self, flt: queries.LeadFilter, number: int) -> int | None:
+        """Where a lead sits (0-based) in a filtered, sorted list or board column; None if it is not in it."""
+        with self._read() as tx:
+            return queries.lead_position(tx, self.settings, flt, self.login, number)
+
     def count_leads(self, flt: queries.LeadFilter) -> int:
         """How many leads match."""
         with self._read() as tx:
@@ -260,6 +265,29 @@ class Desk:
             where = " WHERE d.state = :s" if state else ""
             sql = (DEAL_SELECT + where + " ORDER BY d.id DESC") + (" LIMIT :n" if limit else "")
             return [dict(r) for r in tx.all(sql, {"s": state, "n": limit})]
+
+    def deal_board(self, per_stage: int = 200) -> dict[str, Any]:
+        """The default pipeline's stages with their open deals (at most `per_stage` each, soonest close first),
+        each stage's count and value, and the pipeline's won/lost counts."""
+        with self._read() as tx:
+            pipeline = tx.one("SELECT id, name FROM pipeline WHERE is_default ORDER BY id LIMIT 1")
+            if pipeline is None:
+                return {"pipeline": None, "columns": [], "won": 0, "lost": 0}
+            columns = []
+            for stage in tx.all("SELECT id, name FROM stage WHERE pipeline_id = :p ORDER BY position, id",
+                                {"p": pipeline["id"]}):
+                totals: Any = tx.one("SELECT count(*) AS n, coalesce(sum(value_cents), 0) AS v FROM deal"
+                                " WHERE stage_id = :s AND state = 'open'", {"s": stage["id"]})
+                rows = tx.all(DEAL_SELECT + " WHERE d.stage_id = :s AND d.state = 'open'"
+                              " ORDER BY d.expected_close IS NULL, d.expected_close, d.id LIMIT :n",
+                              {"s": stage["id"], "n": per_stage})
+                columns.append({"stage": stage["name"], "count": int(totals["n"]), "value_cents": int(totals["v"]),
+                                "deals": [dict(r) for r in rows]})
+            closed = {r["state"]: int(r["n"]) for r in tx.all(
+                "SELECT state, count(*) AS n FROM deal WHERE pipeline_id = :p AND state <> 'open' GROUP BY state",
+                {"p": pipeline["id"]})}
+            return {"pipeline": pipeline["name"], "columns": columns, "won": closed.get("won", 0),
+                    "lost": closed.get("lost", 0)}
 
     def deal(self, deal_id: int) -> dict[str, Any]:
         """A deal with its quote lines."""

@@ -177,7 +177,10 @@ class Lead(SQLModel, table=True):
     """A prospect: someone who showed interest and has not been qualified into a deal yet."""
 
     __tablename__ = "lead"
-    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused: history refers to them
+    __table_args__ = (
+        Index("ix_lead_board", "status_id", "priority", "number"),  # a board column's page and positions
+        {"sqlite_autoincrement": True},  # ids are never reused: history refers to them
+    )
     id: int | None = Field(default=None, primary_key=True)
     number: int = Field(unique=True, index=True)
     title: str = dflt("")

@@ -182,6 +182,29 @@ def board_columns(tx: Tx, settings: Settings, flt: LeadFilter, login: str) -> li
             for s in statuses]
 
 
+def lead_position(tx: Tx, settings: Settings, flt: LeadFilter, login: str, number: int) -> int | None:
+    """Where lead `number` sits (0-based) in the filter's sort order, or None when it does not match."""
+    where, params = _where(tx, settings, flt, login)
+    key = resolve_name(flt.sort, list(SORTABLE), "sort column")
+    direction = "DESC" if flt.descending else "ASC"
+    if key == "priority":  # the board's order: two counts on indexed columns, cheap in a 100k column
+        params["pos_n"] = number
+        conj = " AND " if where else " WHERE "
+        priority = tx.scalar(f"SELECT l.priority{LIST_JOINS}{where}{conj}l.number = :pos_n", params)
+        if priority is None:
+            return None
+        params["pos_p"] = priority
+        before = ">" if flt.descending else "<"
+        return int(tx.scalar(
+            f"SELECT count(*){LIST_JOINS}{where}{conj}(l.priority {before} :pos_p"
+            f" OR (l.priority = :pos_p AND l.number {before} :pos_n))", params))
+    params["pos_n"] = number
+    row = tx.scalar(
+        f"SELECT rn FROM (SELECT l.number AS n, row_number() OVER (ORDER BY {SORTABLE[key]} {direction},"
+        f" l.number {direction}) - 1 AS rn{LIST_JOINS}{where}) ranked WHERE n = :pos_n", params)
+    return None if row is None else int(row)
+
+
 def count_leads(tx: Tx, settings: Settings, flt: LeadFilter, login: str) -> int:
     """How many leads match a filter."""
     where, params = _where(tx, settings, flt, login)

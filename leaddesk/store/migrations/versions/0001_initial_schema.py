@@ -291,6 +291,7 @@ def upgrade() -> None:
         sqlite_autoincrement=True,
     )
     with op.batch_alter_table("lead", schema=None) as batch_op:
+        batch_op.create_index("ix_lead_board", ["status_id", "priority", "number"], unique=False)
         batch_op.create_index(batch_op.f("ix_lead_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_lead_customer_id"), ["customer_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_lead_email_lower"), ["email_lower"], unique=False)

@@ -1,0 +1,797 @@
+"""The kanban board: one windowed column per status, drawn with the Line API.
+
+A column never mounts a widget per lead. It knows how many cards it holds (`ColumnInfo.count`), draws the
+ones in view from a page cache, and asks for the pages it lacks with `BoardColumn.PageWanted`; the screen
+answers with `set_page`. So a column of 100,000 leads costs what a column of 100 does.
+
+The `Board` holds the columns (one per status: a handful of widgets), shows as many as fit with markers of
+more on the left and right, tracks the selected card, and turns keys into messages for the screen
+(`Board.MoveRequested`, `Board.OpenRequested`). Widgets here never touch the database.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widget import Widget
+from textual.widgets import Static
+
+from leaddesk import clock
+from leaddesk.textsafe import safe_line
+
+CARD_HEIGHT = 4  # three lines of card, one of space
+HEADER_HEIGHT = 2  # name and count, value
+PAGE_SIZE = 50  # cards per page request
+MAX_PAGES = 20  # pages a column keeps in memory
+MIN_WIDTH = 18  # narrowest open column, gap included
+FOLDED_WIDTH = 5  # a folded closed column, gap included
+MORE_WIDTH = 2  # the "more columns" markers at the sides
+PRIORITY_MARKS = {0: "↓", 1: "=", 2: "↑", 3: "⇈"}  # low, medium, high, urgent (as issue trackers draw them)
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    """A status as the board shows it: its name, category, how many leads match and their value."""
+
+    name: str
+    category: str
+    count: int = 0
+    value_cents: int = 0
+    manual: bool = True
+
+    @property
+    def closed(self) -> bool:
+        """True for won and lost columns (the ones that fold)."""
+        return self.category in ("won", "lost")
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> ColumnInfo:
+        """From a `Desk.board()` row."""
+        return cls(row["name"], row["category"], int(row["count"] or 0), int(row["value_cents"] or 0),
+                   bool(row.get("manual", True)))
+
+
+@dataclass(frozen=True)
+class Card:
+    """One lead as a card: what it shows and what a move needs."""
+
+    number: int
+    contact: str
+    company: str
+    priority: int
+    initials: str
+    followup: date | None
+    value_cents: int | None
+    status: str
+    category: str
+    version: int | None = None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any], initials: dict[str, str]) -> Card:
+        """From a `Desk.list_leads()` row; `initials` maps owner logins to initials."""
+        owner = row.get("owner") or ""
+        followup = row.get("followup_on")
+        category = row.get("status_category") or "open"
+        value = row.get("job_value_cents") if category == "won" else row.get("expected_revenue_cents")
+        return cls(
+            number=int(row["number"]),
+            contact=safe_line(row.get("contact_name") or ""),
+            company=safe_line(row.get("company") or ""),
+            priority=int(row.get("priority") or 0),
+            initials=initials.get(owner) or initials_of(owner, None),
+            followup=_as_date(followup),
+            value_cents=value,
+            status=row.get("status") or "",
+            category=category,
+            version=row.get("version"),
+        )
+
+    def due(self, today: date, *, short: bool = False) -> tuple[str, str] | None:
+        """The follow-up marker and its kind ("overdue", "today", "later"); none on closed leads."""
+        if self.followup is None or self.category in ("won", "lost"):
+            return None
+        days = (self.followup - today).days
+        if days < 0:
+            return (f"⚑-{-days}d" if short else f"⚑{-days}d late"), "overdue"
+        if days == 0:
+            return "⚑today", "today"
+        return f"⚑{calendar.month_abbr[self.followup.month]} {self.followup.day}", "later"
+
+
+def initials_of(login: str, name: str | None) -> str:
+    """Two letters for an owner: from the name's words ("Ann Carter" -> "AC"), else the login's start."""
+    words = [w for w in safe_line(name or "").split() if w[:1].isalnum()]
+    if len(words) >= 2:
+        return (words[0][0] + words[-1][0]).upper()
+    if words:
+        return words[0][:2].upper()
+    return safe_line(login)[:2].upper()
+
+
+def _as_date(value: Any) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def money(cents: int | None, *, short: bool = False) -> str:
+    """Whole units with thousands separators; `short` makes six figures and more "125k", "1.2M"."""
+    if not cents:
+        return ""
+    units = round(cents / 100)
+    if short and units >= 1_000_000:
+        return f"{units / 1_000_000:.1f}M".replace(".0M", "M")
+    if short and units >= 100_000:
+        return f"{units // 1000}k"
+    return f"{units:,}"
+
+
+def compact_count(n: int) -> str:
+    """A count in at most four cells: 7, 69, 999, 1k, 20k, 999k, 1M."""
+    if n < 1000:
+        return str(n)
+    if n < 1_000_000:
+        return f"{n // 1000}k"
+    return f"{n // 1_000_000}M"
+
+
+def fit(text: str, width: int) -> str:
+    """`text` in exactly `width` cells, cut with "…" when too long."""
+    if width <= 0:
+        return ""
+    if cell_len(text) <= width:
+        return set_cell_size(text, width)
+    return set_cell_size(text, width - 1) + "…"
+
+
+def line(width: int, left: Sequence[tuple[str, Style]], right: Sequence[tuple[str, Style]], base: Style,
+         pad: int = 1) -> Strip:
+    """One line of `width` cells: `left` pieces (cut to fit) and `right` pieces flush right, `pad` cells
+    in from each side (the right one only when there is room to spare)."""
+    pad_right = pad if width >= MIN_WIDTH + 2 else 0
+    inner = max(0, width - pad - pad_right)
+    right_len = sum(cell_len(t) for t, _s in right)
+    if right_len > inner:
+        right, right_len = [], 0
+    room = inner - right_len - (1 if right_len else 0)
+    segments = [Segment(" " * pad, base)] if pad else []
+    used = 0
+    for text, style in left:
+        if used >= room:
+            break
+        piece = text if cell_len(text) <= room - used else fit(text, room - used)
+        segments.append(Segment(piece, base + style))
+        used += cell_len(piece)
+    segments.append(Segment(" " * (inner - used - right_len), base))
+    segments.extend(Segment(t, base + s) for t, s in right)
+    if pad_right:
+        segments.append(Segment(" " * pad_right, base))
+    return Strip(segments, width).crop_extend(0, width, base)
+
+
+class BoardColumn(ScrollView, can_focus=False):
+    """One status: a header (name, count, value) over a virtual list of fixed-height cards."""
+
+    DEFAULT_CSS = """
+    BoardColumn {
+        width: 1fr; min-width: 17; height: 1fr; margin-right: 1;
+        background: $surface; overflow-x: hidden; overflow-y: auto;
+        scrollbar-size-vertical: 1; scrollbar-gutter: stable;
+        scrollbar-background: $surface; scrollbar-background-hover: $surface;
+        scrollbar-background-active: $surface; scrollbar-color: $panel-lighten-2;
+        scrollbar-color-hover: $panel-lighten-3; scrollbar-color-active: $accent;
+    }
+    BoardColumn.-folded { width: 4; min-width: 4; scrollbar-size-vertical: 0; overflow-y: hidden; }
+    BoardColumn > .board-column--header { text-style: bold; }
+    BoardColumn > .board-column--header-active { background: $primary; color: $text; text-style: bold; }
+    BoardColumn > .board-column--value { color: $text-muted; }
+    BoardColumn > .board-column--card { background: $panel; }
+    BoardColumn > .board-column--selected { background: $primary 40%; }
+    BoardColumn > .board-column--cursor { background: $panel-lighten-2; }
+    BoardColumn > .board-column--number { color: $text-accent; text-style: bold; }
+    BoardColumn > .board-column--muted { color: $text-muted; }
+    BoardColumn > .board-column--overdue { color: $text-error; text-style: bold; }
+    BoardColumn > .board-column--today { color: $text-warning; }
+    BoardColumn > .board-column--urgent { color: $text-error; text-style: bold; }
+    BoardColumn > .board-column--high { color: $text-warning; }
+    """
+    COMPONENT_CLASSES = {
+        "board-column--header", "board-column--header-active", "board-column--value", "board-column--card",
+        "board-column--selected", "board-column--cursor", "board-column--number", "board-column--muted",
+        "board-column--overdue", "board-column--today", "board-column--urgent", "board-column--high",
+    }
+
+    class PageWanted(Message):
+        """The column needs `limit` cards from `offset` (for the filter of `generation`)."""
+
+        def __init__(self, column: BoardColumn, offset: int, limit: int, generation: int) -> None:
+            super().__init__()
+            self.column = column
+            self.offset = offset
+            self.limit = limit
+            self.generation = generation
+
+        @property
+        def control(self) -> BoardColumn:
+            """The column that asks."""
+            return self.column
+
+    class PageLoaded(Message):
+        """A page the column asked for has come (the board may run a key typed ahead of it)."""
+
+        def __init__(self, column: BoardColumn) -> None:
+            super().__init__()
+            self.column = column
+
+        @property
+        def control(self) -> BoardColumn:
+            """The column filled."""
+            return self.column
+
+    class Clicked(Message):
+        """A card (`index`) or the header (`index` None) was clicked."""
+
+        def __init__(self, column: BoardColumn, index: int | None) -> None:
+            super().__init__()
+            self.column = column
+            self.index = index
+
+        @property
+        def control(self) -> BoardColumn:
+            """The column clicked."""
+            return self.column
+
+    def __init__(self, info: ColumnInfo, *, classes: str | None = None) -> None:
+        super().__init__(classes=classes)
+        self.info = info
+        self.cursor = 0
+        self.active = False
+        self.board_focused = False
+        self.generation = 0
+        self.today = clock.today()
+        self._pages: dict[int, list[Card]] = {}
+        self._stale: dict[int, list[Card]] = {}
+        self._pending: set[int] = set()
+        self._set_virtual_size()
+
+    # -- data --------------------------------------------------------------------------------------
+    def update_info(self, info: ColumnInfo, *, keep_stale: bool = True) -> None:
+        """New counts (after a reload): drop the cached pages and ask again for the pages in view. With
+        `keep_stale` the old pages are drawn until the new ones come; without it (a new filter) the
+        column starts again at the top."""
+        self.info = info
+        self.generation += 1
+        shown = self._pages_in_view()
+        self._stale = {p: c for p, c in {**self._stale, **self._pages}.items() if p in shown} if keep_stale else {}
+        self._pages = {}
+        self._pending = set()
+        self.today = clock.today()
+        self.cursor = max(0, min(self.cursor, info.count - 1)) if keep_stale else 0
+        self._set_virtual_size()
+        if not keep_stale and self.is_mounted:
+            self.scroll_to(y=0, animate=False, force=True)
+        self.refresh()
+        self.want_pages()
+
+    def set_page(self, generation: int, offset: int, cards: list[Card]) -> None:
+        """Fill a page the column asked for (ignored when the filter changed since)."""
+        if generation != self.generation:
+            return
+        page = offset // PAGE_SIZE
+        self._pages[page] = cards
+        self._pending.discard(page)
+        self._stale.pop(page, None)
+        if len(self._pages) > MAX_PAGES:  # forget the pages farthest from the view
+            here = self.first_visible() // PAGE_SIZE
+            for old in sorted(self._pages, key=lambda p: abs(p - here))[MAX_PAGES:]:
+                del self._pages[old]
+        self.refresh()
+        self.post_message(self.PageLoaded(self))
+
+    def page_failed(self, generation: int, offset: int) -> None:
+        """A page could not be loaded: it may be asked for again."""
+        if generation == self.generation:
+            self._pending.discard(offset // PAGE_SIZE)
+
+    def card(self, index: int) -> Card | None:
+        """The card at `index` if its page is loaded (fresh, not stale)."""
+        page = self._pages.get(index // PAGE_SIZE)
+        if page is None:
+            return None
+        k = index % PAGE_SIZE
+        return page[k] if k < len(page) else None
+
+    def _drawn_card(self, index: int) -> Card | None:
+        page = self._pages.get(index // PAGE_SIZE)
+        if page is None:
+            page = self._stale.get(index // PAGE_SIZE)
+        if page is None:
+            return None
+        k = index % PAGE_SIZE
+        return page[k] if k < len(page) else None
+
+    def loaded_numbers(self) -> list[int]:
+        """Numbers of the loaded cards, in column order."""
+        return [c.number for p in sorted(self._pages) for c in self._pages[p]]
+
+    @property
+    def pages_loaded(self) -> list[int]:
+        """Indexes of the pages in the cache."""
+        return sorted(self._pages)
+
+    @property
+    def folded(self) -> bool:
+        """True when shown as a narrow strip with just its count."""
+        return self.has_class("-folded")
+
+    def set_folded(self, folded: bool) -> None:
+        """Fold (or unfold) the column."""
+        self.set_class(folded, "-folded")
+        self.refresh()
+        if not folded and self.is_mounted:
+            self.call_after_refresh(self.want_pages)
+
+    # -- scrolling and paging ---------------------------------------------------------------------
+    def _set_virtual_size(self) -> None:
+        self.virtual_size = Size(0, HEADER_HEIGHT + self.info.count * CARD_HEIGHT)
+
+    @property
+    def card_rows(self) -> int:
+        """Lines available to cards (below the header)."""
+        return max(0, self.scrollable_content_region.height - HEADER_HEIGHT)
+
+    def visible_range(self) -> range:
+        """Indexes of the cards at least partly in view."""
+        if self.info.count == 0 or self.card_rows == 0:
+            return range(0)
+        top = int(self.scroll_y)
+        first = top // CARD_HEIGHT
+        last = min(self.info.count - 1, (top + self.card_rows - 1) // CARD_HEIGHT)
+        return range(first, last + 1)
+
+    def _pages_in_view(self) -> range:
+        cards = self.visible_range()
+        return range(cards.start // PAGE_SIZE, (cards.stop - 1) // PAGE_SIZE + 1) if cards else range(0)
+
+    def want_pages(self) -> None:
+        """Ask for the pages of the cards in view that are neither cached nor asked for."""
+        if self.folded or not self.display or not self.is_mounted:
+            return
+        for page in self._pages_in_view():
+            if page not in self._pages and page not in self._pending:
+                self._pending.add(page)
+                self.post_message(self.PageWanted(self, page * PAGE_SIZE, PAGE_SIZE, self.generation))
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self.want_pages()
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self._set_virtual_size()
+        if self.active:
+            self.show_cursor()
+        self.want_pages()
+
+    def show_cursor(self) -> None:
+        """Scroll so the selected card is in view."""
+        rows = self.card_rows
+        if rows == 0 or self.info.count == 0:
+            return
+        top = self.cursor * CARD_HEIGHT
+        y = self.scroll_y
+        if top < y:
+            y = top
+        elif top + CARD_HEIGHT - 1 > y + rows:
+            y = top + CARD_HEIGHT - 1 - rows
+        if y != self.scroll_y:
+            self.scroll_to(y=y, animate=False, force=True)
+        self.want_pages()
+
+    def first_visible(self) -> int:
+        """Index of the first card wholly or partly in view."""
+        cards = self.visible_range()
+        return cards.start if cards else 0
+
+    # -- drawing ----------------------------------------------------------------------------------
+    def _style(self, name: str) -> Style:
+        return self.get_component_rich_style(f"board-column--{name}", partial=True)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if self.folded:
+            return self._folded_line(y, width, base)
+        if y < HEADER_HEIGHT:
+            return self._header_line(y, width, base)
+        virtual = int(self.scroll_y) + y - HEADER_HEIGHT
+        index, row = divmod(virtual, CARD_HEIGHT)
+        if self.info.count == 0:
+            if virtual == 1:
+                return line(width, [("no leads", self._style("muted"))], [], base)
+            return Strip.blank(width, base)
+        if index >= self.info.count or row == CARD_HEIGHT - 1:
+            return Strip.blank(width, base)
+        return self._card_line(index, row, width, base)
+
+    def _header_line(self, y: int, width: int, base: Style) -> Strip:
+        head = base + self._style("header-active" if self.active else "header")
+        if y == 0:
+            return line(width, [(safe_line(self.info.name), Style())], [(f"{self.info.count:,}", Style())], head)
+        value = money(self.info.value_cents)
+        label = "Σ " + (value or "0")
+        return line(width, [(label, self._style("value"))], [], base)
+
+    def _folded_line(self, y: int, width: int, base: Style) -> Strip:
+        head = base + self._style("header")
+        if y == 0:
+            return Strip([Segment(fit(compact_count(self.info.count).center(width), width), head)], width)
+        letters = self.info.name
+        k = y - 2
+        if 0 <= k < len(letters):
+            return Strip([Segment(fit(safe_line(letters[k]).center(width), width), base + self._style("muted"))],
+                         width)
+        return Strip.blank(width, base)
+
+    def _card_line(self, index: int, row: int, width: int, base: Style) -> Strip:
+        selected = self.active and index == self.cursor
+        if selected:
+            bg = base + self._style("selected" if self.board_focused else "cursor")
+        else:
+            bg = base + self._style("card")
+        card = self._drawn_card(index)
+        muted = self._style("muted")
+        if card is None:
+            return line(width, [("…" if row == 0 else "", muted)], [], bg)
+        if row == 0:
+            left = [(f"#{card.number}", self._style("number")), (" ", Style()), (card.contact or "—", Style())]
+            return line(width, left, [], bg)
+        if row == 1:
+            return line(width, [(card.company, muted)], [(card.initials, muted)] if card.initials else [], bg)
+        pieces: list[tuple[str, Style]] = []
+        label = PRIORITY_MARKS.get(card.priority, str(card.priority))
+        pieces.append((label, self._style({3: "urgent", 2: "high"}.get(card.priority, "muted"))))
+        value = money(card.value_cents, short=True)
+        due = card.due(self.today)
+        if due is not None and cell_len(label + due[0] + value) + 3 > width:
+            due = card.due(self.today, short=True)
+        if due is not None:
+            text, kind = due
+            pieces.append((" ", Style()))
+            pieces.append((text, self._style({"overdue": "overdue", "today": "today"}.get(kind, "muted"))))
+        return line(width, pieces, [(value, Style())] if value else [], bg)
+
+    # -- mouse ------------------------------------------------------------------------------------
+    def on_click(self, event: events.Click) -> None:
+        if event.y < HEADER_HEIGHT or self.folded:
+            self.post_message(self.Clicked(self, None))
+            return
+        index = (int(self.scroll_y) + event.y - HEADER_HEIGHT) // CARD_HEIGHT
+        if 0 <= index < self.info.count:
+            self.post_message(self.Clicked(self, index))
+
+
+class Board(Widget, can_focus=True):
+    """The columns side by side, as many as fit; the selected card; keys that move it or open it."""
+
+    DEFAULT_CSS = """
+    Board { layout: horizontal; height: 1fr; padding: 0 0 0 1; }
+    Board > .more { width: 2; height: 1fr; color: $text-accent; text-style: bold; display: none; }
+    Board > .more.-shown { display: block; }
+    """
+    BINDINGS = [
+        Binding("left,h", "step(-1)", "Column left", id="board.left", show=False),
+        Binding("right,l", "step(1)", "Column right", id="board.right", show=False),
+        Binding("up,k", "up", "Card up", id="board.up", show=False),
+        Binding("down,j", "down", "Card down", id="board.down", show=False),
+        Binding("home,g", "first", "First card", id="board.first", show=False),
+        Binding("end,G", "last", "Last card", id="board.last", show=False),
+        Binding("pageup", "page(-1)", "Page up", id="board.page_up", show=False),
+        Binding("pagedown", "page(1)", "Page down", id="board.page_down", show=False),
+        Binding("H,shift+left", "move(-1)", "Move card left", id="board.move_left", show=False,
+                tooltip="Move the card one column left (the workflow's rules apply)"),
+        Binding("L,shift+right", "move(1)", "Move", id="board.move_right", key_display="H/L",
+                tooltip="Move the card one column right (L, shift+→) or left (H, shift+←); into won it asks"
+                        " the job value, into lost the reason, into qualified it opens the wizard"),
+        Binding("enter", "open", "Open", id="board.open", tooltip="Open the lead's card"),
+    ]
+
+    class MoveRequested(Message):
+        """The user wants `card` moved from column `source` to column `target`."""
+
+        def __init__(self, board: Board, card: Card, source: ColumnInfo, target: ColumnInfo) -> None:
+            super().__init__()
+            self.board = board
+            self.card = card
+            self.source = source
+            self.target = target
+
+        @property
+        def control(self) -> Board:
+            """The board."""
+            return self.board
+
+    class OpenRequested(Message):
+        """The user wants `card` opened; `siblings` are the loaded cards of its column, in order."""
+
+        def __init__(self, board: Board, card: Card, siblings: list[int]) -> None:
+            super().__init__()
+            self.board = board
+            self.card = card
+            self.siblings = siblings
+
+        @property
+        def control(self) -> Board:
+            """The board."""
+            return self.board
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.columns: list[BoardColumn] = []
+        self.column_index = 0
+        self.fold_closed = False
+        self._first = 0
+        self._window: tuple[int, int, int] | None = None
+        self._typed_ahead: tuple[str, int] | None = None  # a move or open waiting for its card's page
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="more-left", classes="more")
+        yield Static("", id="more-right", classes="more")
+
+    # -- columns ----------------------------------------------------------------------------------
+    def set_columns(self, infos: Iterable[ColumnInfo], *, keep_stale: bool = True) -> None:
+        """Show these columns (updated in place when the statuses are the same)."""
+        infos = list(infos)
+        if not keep_stale:
+            self._typed_ahead = None
+        selected = self.selected_column.info.name if self.selected_column is not None else None
+        if [i.name for i in infos] == [c.info.name for c in self.columns]:
+            for column, info in zip(self.columns, infos, strict=True):
+                column.update_info(info, keep_stale=keep_stale)
+        else:
+            for column in self.columns:
+                column.remove()
+            self.columns = [BoardColumn(info) for info in infos]
+            for column in self.columns:
+                column.set_folded(self.fold_closed and column.info.closed)
+            if self.is_mounted:
+                self.mount(*self.columns, before=self.query_one("#more-right"))
+        names = [c.info.name for c in self.columns]
+        self.column_index = names.index(selected) if selected in names else self._nearest_open(0)
+        self._sync()
+
+    def column(self, name: str) -> BoardColumn | None:
+        """The column of a status, by name."""
+        return next((c for c in self.columns if c.info.name == name), None)
+
+    @property
+    def selected_column(self) -> BoardColumn | None:
+        """The column with the selection."""
+        if 0 <= self.column_index < len(self.columns):
+            return self.columns[self.column_index]
+        return None
+
+    @property
+    def selected_card(self) -> Card | None:
+        """The selected card, when its page is loaded."""
+        column = self.selected_column
+        if column is None or column.folded or column.info.count == 0:
+            return None
+        return column.card(column.cursor)
+
+    def select(self, name: str, index: int) -> bool:
+        """Select card `index` of a column; False when the column is missing or folded."""
+        column = self.column(name)
+        if column is None or column.folded:
+            return False
+        self.column_index = self.columns.index(column)
+        column.cursor = max(0, min(index, column.info.count - 1))
+        column.refresh()
+        self._sync()
+        return True
+
+    def set_fold(self, fold: bool) -> None:
+        """Fold (or unfold) the closed columns; the selection leaves a column that folds."""
+        self.fold_closed = fold
+        for column in self.columns:
+            column.set_folded(fold and column.info.closed)
+        if self.selected_column is not None and self.selected_column.folded:
+            self.column_index = self._nearest_open(self.column_index)
+        self._sync()
+
+    def _nearest_open(self, start: int) -> int:
+        order = sorted(range(len(self.columns)), key=lambda i: (abs(i - start), i))
+        return next((i for i in order if not self.columns[i].folded), 0)
+
+    # -- layout: which columns are in view --------------------------------------------------------
+    def _sync(self) -> None:
+        """Mark the active column, keep its cursor in view and choose the columns that fit."""
+        for i, column in enumerate(self.columns):
+            active = i == self.column_index
+            if column.active != active or column.board_focused != self.has_focus:
+                column.active = active
+                column.board_focused = self.has_focus
+                column.refresh()
+        self._arrange()
+        column = self.selected_column
+        if column is not None and column.is_mounted:
+            column.call_after_refresh(column.show_cursor)
+
+    def _arrange(self) -> None:
+        n = len(self.columns)
+        width = self.size.width - 1  # the board's left padding
+        if n == 0 or width <= 0:
+            return
+        widths = [FOLDED_WIDTH if c.folded else MIN_WIDTH for c in self.columns]
+
+        def fits(first: int, last: int) -> bool:
+            total = sum(widths[first:last + 1])
+            total += MORE_WIDTH if first > 0 else 0
+            total += MORE_WIDTH if last < n - 1 else 0
+            return total <= width
+
+        sel = max(0, min(self.column_index, n - 1))
+        first = max(0, min(self._first, sel))
+        while first < sel and not fits(first, sel):
+            first += 1
+        last = sel
+        while last + 1 < n and fits(first, last + 1):
+            last += 1
+        while first > 0 and fits(first - 1, last):
+            first -= 1
+        if last < n - 1 and all(c.folded for c in self.columns[last + 1:]):
+            # only folded strips are left out: make room for them (they are where a card is moved to)
+            while first < sel and not fits(first, n - 1):
+                first += 1
+            if fits(first, n - 1):
+                last = n - 1
+        self._first = first
+        for i, column in enumerate(self.columns):
+            if column.display != (first <= i <= last):  # changed only when needed: each change is a re-layout
+                column.display = first <= i <= last
+        window = (first, last, n)
+        if window != self._window:
+            self._window = window
+            left, right = self.query_one("#more-left", Static), self.query_one("#more-right", Static)
+            left.set_class(first > 0, "-shown")
+            right.set_class(last < n - 1, "-shown")
+            left.update(f"◂\n{first}" if first > 0 else "")
+            right.update(f"▸\n{n - 1 - last}" if last < n - 1 else "")
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self._arrange()
+
+    def on_mount(self) -> None:
+        unmounted = [c for c in self.columns if c.parent is None]
+        if unmounted:
+            self.mount(*unmounted, before=self.query_one("#more-right"))
+        self._sync()
+
+    def on_focus(self, _event: events.Focus) -> None:
+        self._sync()
+
+    def on_blur(self, _event: events.Blur) -> None:
+        self._sync()
+
+    def visible_columns(self) -> list[BoardColumn]:
+        """The columns in view."""
+        return [c for c in self.columns if c.display]
+
+    # -- keys -------------------------------------------------------------------------------------
+    def action_step(self, delta: int) -> None:
+        """Select the next column left or right (folded ones are skipped), keeping the row in view."""
+        self._typed_ahead = None
+        source = self.selected_column
+        i = self.column_index + delta
+        while 0 <= i < len(self.columns) and self.columns[i].folded:
+            i += delta
+        if not 0 <= i < len(self.columns) or source is None:
+            return
+        target = self.columns[i]
+        row = source.cursor - source.first_visible() if source.info.count else 0
+        target.cursor = max(0, min(target.first_visible() + max(0, row), target.info.count - 1))
+        target.refresh()
+        self.column_index = i
+        self._sync()
+
+    def _move_cursor(self, to: int) -> None:
+        self._typed_ahead = None
+        column = self.selected_column
+        if column is None or column.info.count == 0:
+            return
+        column.cursor = max(0, min(to, column.info.count - 1))
+        column.refresh()
+        self._sync()
+
+    def _cursor_in_view(self, column: BoardColumn) -> int:
+        """The cursor, or the first card in view if the mouse scrolled the cursor away."""
+        cards = column.visible_range()
+        if cards and column.cursor not in cards:
+            return cards.start - 1 if column.cursor < cards.start else cards.stop
+        return column.cursor
+
+    def action_up(self) -> None:
+        column = self.selected_column
+        if column is not None:
+            self._move_cursor(self._cursor_in_view(column) - 1)
+
+    def action_down(self) -> None:
+        column = self.selected_column
+        if column is not None:
+            self._move_cursor(self._cursor_in_view(column) + 1)
+
+    def action_first(self) -> None:
+        self._move_cursor(0)
+
+    def action_last(self) -> None:
+        column = self.selected_column
+        if column is not None:
+            self._move_cursor(column.info.count - 1)
+
+    def action_page(self, delta: int) -> None:
+        column = self.selected_column
+        if column is not None:
+            self._move_cursor(column.cursor + delta * max(1, column.card_rows // CARD_HEIGHT))
+
+    def _wait_for_card(self, action: str, delta: int = 0) -> bool:
+        """True (and the action kept for when the page comes) if the selected card is still loading."""
+        column = self.selected_column
+        self._typed_ahead = None
+        if column is not None and not column.folded and column.info.count and self.selected_card is None:
+            self._typed_ahead = (action, delta)
+            return True
+        return False
+
+    def action_move(self, delta: int) -> None:
+        """Ask the screen to move the selected card one column left or right."""
+        if self._wait_for_card("move", delta):
+            return
+        source = self.selected_column
+        card = self.selected_card
+        i = self.column_index + delta
+        if source is None or card is None or not 0 <= i < len(self.columns):
+            return
+        self.post_message(self.MoveRequested(self, card, source.info, self.columns[i].info))
+
+    def action_open(self) -> None:
+        """Ask the screen to open the selected card."""
+        if self._wait_for_card("open"):
+            return
+        column = self.selected_column
+        card = self.selected_card
+        if column is not None and card is not None:
+            self.post_message(self.OpenRequested(self, card, column.loaded_numbers()))
+
+    def on_board_column_page_loaded(self, event: BoardColumn.PageLoaded) -> None:
+        event.stop()
+        pending = self._typed_ahead
+        if pending is not None and event.column is self.selected_column and self.selected_card is not None:
+            self._typed_ahead = None
+            if pending[0] == "move":
+                self.action_move(pending[1])
+            else:
+                self.action_open()
+
+    def on_board_column_clicked(self, event: BoardColumn.Clicked) -> None:
+        event.stop()
+        self.focus()
+        if event.index is not None:
+            self.select(event.column.info.name, event.index)
