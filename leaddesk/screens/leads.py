@@ -385,10 +385,7 @@ def bulk_change(desk: Desk, numbers: list[int], kind: str, value: str) -> tuple[
         try:
             lead = desk.show(ref)
             if kind == "status":
-                if lead["status_category"] != "open":
-                    refused.append(f"#{number} is {lead['status']}: reopen it from its card")
-                    continue
-                _lead, action = desk.set_status(ref, value, expected_version=lead["version"])
+                _lead, action = desk.set_status(ref, value, expected_version=lead["version"], reopen=False)
                 if action == "unchanged":
                     unchanged += 1
                     continue

@@ -111,10 +111,12 @@ class Desk:
             lead = leads.edit_lead(ctx, self._lead(ctx, ref), values, expected_version)
             return queries.lead_detail(ctx.tx, lead["id"])
 
-    def set_status(self, ref: str, status: str, expected_version: int | None = None) -> tuple[dict[str, Any], str]:
-        """Pick an open status by hand (a reopen when the lead is closed); returns (lead, action)."""
+    def set_status(self, ref: str, status: str, expected_version: int | None = None, *,
+                   reopen: bool = True) -> tuple[dict[str, Any], str]:
+        """Pick an open status by hand (a reopen when the lead is closed, unless `reopen` is off);
+        returns (lead, action)."""
         with self._ctx() as ctx:
-            lead, action = leads.set_status(ctx, self._lead(ctx, ref), status, expected_version)
+            lead, action = leads.set_status(ctx, self._lead(ctx, ref), status, expected_version, reopen=reopen)
             return queries.lead_detail(ctx.tx, lead["id"]), action
 
     def mark_won(self, ref: str, value: Any, expected_version: int | None = None) -> dict[str, Any]:

@@ -211,8 +211,9 @@ def _status_for_new_type(ctx: Ctx, lead: dict[str, Any], current: StatusInfo,
 
 
 def set_status(ctx: Ctx, lead: dict[str, Any], status_text: str,
-               expected_version: int | None = None) -> tuple[dict[str, Any], str]:
-    """Pick a status by hand (open statuses only); from a closed status this is a reopen.
+               expected_version: int | None = None, *, reopen: bool = True) -> tuple[dict[str, Any], str]:
+    """Pick a status by hand (open statuses only); from a closed status this is a reopen
+    (refused with `reopen=False`, as bulk changes do: a reopen is done lead by lead).
 
     Returns the lead and the action taken: "status", "reopen" or "unchanged".
     """
@@ -222,6 +223,8 @@ def set_status(ctx: Ctx, lead: dict[str, Any], status_text: str,
     if target.id == current.id:
         return lead, "unchanged"
     action = check_pick(current, target)
+    if action == "reopen" and not reopen:
+        raise RuleError(f"lead {lead['number']} is {current.name}: reopen it first")
     _check_type(ctx, lead, target)
     changes: dict[str, Any] = {"status_id": target.id}
     if action == "reopen":

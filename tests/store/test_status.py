@@ -611,3 +611,16 @@ def test_status_refusals_are_one_line(desk: Desk) -> None:
         with pytest.raises((RuleError, NotFound)) as info:
             attempt()
         assert str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_status_pick_that_would_reopen_is_refused_when_reopening_is_off(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from leaddesk.settings import Settings
+    from leaddesk.store.desk import Desk as _Desk
+
+    desk = _Desk.open(str(tmp_path / "r.db"), login="ann", settings=Settings())
+    desk.add_lead({"name": "Closed One"})
+    desk.mark_lost("1", "not a fit")
+    with pytest.raises(RuleError, match=r"^lead 1 is Disqualified: reopen it first$"):
+        desk.set_status("1", "contacted", reopen=False)
+    assert desk.show("1")["status"] == "Disqualified"
+    assert desk.set_status("1", "contacted")[1] == "reopen"

@@ -268,7 +268,7 @@ def test_select_all_and_bulk_status_through_the_rules(app: LeadDeskApp, desk: De
         assert desk.show(str(inbound_new))["status"] == "New"
         assert desk.show(str(outbound_new))["status"] == "Attempted to contact"
         [note] = [m for m in messages(pilot) if "refused" in m]
-        assert note.startswith("1 changed, 2 refused: #2 is Converted: reopen it from its card")
+        assert note.startswith("1 changed, 2 refused: #2: lead 2 is Converted: reopen it first")
 
     inbound_new = numbers(desk, statuses=["New"], type="Inbound")[0]
     outbound_new = numbers(desk, statuses=["New"], type="Outbound")[0]
