@@ -80,7 +80,22 @@ class LeadDeskApp(App[None]):
         self.desk = desk
         where = desk.db.path.name if desk.db.path is not None else desk.db.dialect
         self.sub_title = f"{desk.login} · {where}"
+        self._data_version = desk.db.data_version()
+        self.set_interval(1.0, self._poll_other_writers)
         self.data_changed()
+
+    def _poll_other_writers(self) -> None:
+        """Another process (a rep, a script) committed? Reload what is shown (SQLite's data_version)."""
+
+        def check() -> None:
+            if self.desk is None:
+                return
+            version = self.desk.db.data_version()
+            if version != self._data_version:
+                self._data_version = version
+                self.call_from_thread(self.data_changed)
+
+        self.run_worker(check, thread=True, group="poll", exclusive=True, exit_on_error=False)
 
     def _save_theme(self, theme: Any) -> None:
         name = getattr(theme, "name", str(theme))

@@ -113,3 +113,24 @@ def test_opening_the_app_module_does_not_load_the_orm() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])})
     assert out.stdout.strip() == "[]"
+
+
+def test_a_change_by_another_process_shows_within_a_second(app, demo_db: Path) -> None:  # type: ignore[no-untyped-def]
+    other = Desk.open(str(demo_db), login="raj", settings=Settings())
+
+    async def run() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            await pilot.press("2")
+            await settle(pilot)
+            screen = app.screen
+            before = screen.query_one("LeadTable").total  # type: ignore[attr-defined]
+            other.add_lead({"name": "Written Elsewhere"})
+            for _ in range(30):
+                await pilot.pause(0.1)
+                if screen.query_one("LeadTable").total == before + 1:  # type: ignore[attr-defined]
+                    break
+            assert screen.query_one("LeadTable").total == before + 1  # type: ignore[attr-defined]
+
+    asyncio.run(run())
+    other.close()
