@@ -110,8 +110,12 @@ class LeadDeskApp(App[None]):
             self.desk.close()
 
     # -- shared navigation ---------------------------------------------------------------------
+    data_generation = 0
+    """Bumped on every change to the data; each view reloads when it is shown and behind."""
+
     def data_changed(self) -> None:
-        """Tell every open screen to reload (after a write)."""
+        """The data changed (a write here, or another process): the visible view reloads, others when shown."""
+        self.data_generation += 1
         for screen in self.screen_stack:
             screen.post_message(DataChanged())
 

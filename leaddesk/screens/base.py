@@ -84,16 +84,24 @@ class ServiceCalls:
 class DeskScreen(ServiceCalls, Screen[Any]):
     """A top-level view. Override `reload()` to (re)query what it shows."""
 
+    _seen_generation = -1
+
     def on_mount(self) -> None:
         if self.app.desk is not None:
-            self.reload()
+            self._refresh_if_behind()
 
     def on_data_changed(self, _message: DataChanged) -> None:
-        self.reload()
+        if self.is_current:
+            self._refresh_if_behind()
+        # A covered screen (under a dialog or a card) catches up when it shows again.
 
     def on_screen_resume(self) -> None:
-        # Coming back (from a card, a dialog or another view): what it shows may have changed meanwhile.
-        if self.app.desk is not None and self.is_mounted:
+        if self.app.desk is not None:
+            self._refresh_if_behind()
+
+    def _refresh_if_behind(self) -> None:
+        if self._seen_generation != self.app.data_generation:
+            self._seen_generation = self.app.data_generation
             self.reload()
 
     def reload(self) -> None:

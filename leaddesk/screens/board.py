@@ -102,7 +102,6 @@ class BoardScreen(DeskScreen):
         self._type_names: list[str] = []
         self._follow: tuple[str, int] | None = None  # select this card after the next reload
         self._reloads = 0
-        self._loaded = False
         self._search_timer: Timer | None = None
         self._restart = False  # the next applied reload starts every column at the top
 
@@ -156,7 +155,6 @@ class BoardScreen(DeskScreen):
             columns, users, types, found = result
             if self._follow is follow:
                 self._follow = None
-            self._loaded = True
             self._applied = flt
             self._initials = {u["login"]: initials_of(u["login"], u["name"]) for u in users}
             self._set_types(types)
@@ -187,12 +185,6 @@ class BoardScreen(DeskScreen):
             self.notify(safe_line(str(exc)), title="Cannot load the cards", severity="error", markup=False)
 
         self.call(load, done, failed=failed, group="board-page")
-
-    def on_screen_resume(self) -> None:
-        # Back from a lead card, a dialog or another view: the data may have changed meanwhile
-        # (other views' writes do not reach a screen in another mode).
-        if self._loaded and self.app.desk is not None:
-            self.reload()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.error is not None:

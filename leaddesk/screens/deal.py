@@ -418,18 +418,12 @@ class DealsScreen(DeskScreen):
         self.follow: int | None = None  # a deal to keep the cursor on after the next load
         self.busy = False
         self.column = 0  # the column focused last
-        self._loaded_once = False
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(Text("Loading deals…"), id="deals-summary")
         yield Horizontal(id="deals-columns")
         yield Footer()
-
-    def on_screen_resume(self) -> None:
-        # Modes keep their screens: what changed while another view was shown is picked up here.
-        if self.app.desk is not None and self._loaded_once:
-            self.reload()
 
     def reload(self) -> None:
         # _show_board is a coroutine (it may mount columns); call_from_thread awaits it.
@@ -452,7 +446,6 @@ class DealsScreen(DeskScreen):
         return index, lists[index]
 
     async def _show_board(self, board: dict[str, Any]) -> None:
-        self._loaded_once = True
         self.board = board
         index, _current = self._current()
         before = {dl.stage: (deal_id_of(dl.highlighted_option), dl.highlighted) for dl in self._lists()}

@@ -1,22 +1,687 @@
-"""Placeholder for the lead card (being built)."""
+"""The lead card: one lead's header and status, its actions, and tabs for details, activity, follow-ups,
+deals and history. Every read and write goes through the service layer in a worker (`self.call`).
+
+Keys (ids in brackets, remap them in the settings' [keymap]):
+  s status selector [card.status] · Q qualify [card.qualify] · W won [card.won] · X lost/disqualify
+  [card.lost] · R reopen [card.reopen] · C create customer [card.customer] · y copy [card.copy] ·
+  D delete [card.delete] · u undo [card.undo] · e description in $EDITOR [card.description] ·
+  ctrl+s (or enter in a field) saves the form [card.save] · a note, c call, m email, M meeting on the Activity tab
+  [card.note/call/email/meeting] · F follow-up on the Follow-ups tab [card.followup] ·
+  [ / ] previous / next lead [card.previous/next] · r reload [card.reload] · escape back [card.back] ·
+  enter on the Deals tab opens the deal.
+Letter keys act only when the focus is not in a field (an Input takes them as text); escape first leaves
+the field, then closes the card.
+"""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.widgets import Footer, Header, Static
+from collections.abc import Callable
+from datetime import date
+from typing import Any
 
-from leaddesk.screens.base import DeskScreen
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import (
+    DataTable,
+    Footer,
+    Header,
+    Input,
+    Select,
+    Static,
+    TabbedContent,
+    TabPane,
+)
+from textual.widgets._tabbed_content import ContentTab, ContentTabs
+
+from leaddesk import clock
+from leaddesk.dates import format_relative
+from leaddesk.screens.base import DeskScreen, literal
+from leaddesk.screens.dialogs import ConfirmDialog, LostDialog, TextDialog, WonDialog
+from leaddesk.store.desk import Desk
+from leaddesk.store.errors import Conflict, LeadDeskError, NotFound
+from leaddesk.store.rules import PRIORITY_NAMES, format_money
+from leaddesk.textsafe import safe_line
+from leaddesk.widgets.lead_form import LeadForm, edit_in_editor
+from leaddesk.widgets.timeline import HistoryTable, Timeline, describe_undo, when_text
+
+TABS = ("details", "activity", "followups", "deals", "history")
+ACTIVITY_KEYS = "a note · c call · m email · M meeting"
+FOLLOWUP_FORMS = "tomorrow, +3d, +2w, monday, 2026-12-01 or none"
+NO_FOLLOWUP = ("", "none", "no", "clear", "-")
+WIDE = 110  # columns from which the form spreads out
+
+
+class QuietFooter(Footer):
+    """A Footer that rebuilds its keys only when they change (Textual rebuilds it on every focus change, which
+    costs more than the rest of a card refresh)."""
+
+    _shown: tuple[tuple[str, str, bool], ...] | None = None
+
+    def bindings_changed(self, screen: Screen[Any]) -> None:
+        if not getattr(screen, "keys_ready", True):
+            return  # the card is still loading: its keys are about to change
+        keys = tuple((b.key, b.description, enabled) for _n, b, enabled, _t in screen.active_bindings.values()
+                     if b.show)
+        if keys == self._shown:
+            return
+        if screen.app.app_focus and self.is_attached and screen is self.screen:
+            self._shown = keys
+        super().bindings_changed(screen)
 
 
 class LeadCardScreen(DeskScreen):
-    """One lead."""
+    """One lead: header, status, actions and tabs. `[`/`]` step through `siblings`."""
+
+    CSS_PATH = "lead_card.tcss"
+    AUTO_FOCUS = "ContentTabs"
+    BINDINGS = [
+        # Keys of the tab on show come first: the footer has room for a few at 80 columns.
+        Binding("ctrl+s", "save", "Save", id="card.save", tooltip="Save the Details form"),
+        Binding("a", "log('note')", "Note", id="card.note", tooltip="Add a note to the timeline"),
+        Binding("c", "log('call')", "Call", id="card.call", tooltip="Log a call"),
+        Binding("m", "log('email')", "Email", id="card.email", tooltip="Log an email"),
+        Binding("M", "log('meeting')", "Meeting", id="card.meeting", tooltip="Log a meeting"),
+        Binding("F", "followup", "Follow-up", id="card.followup",
+                tooltip=f"Set or clear the follow-up date ({FOLLOWUP_FORMS})"),
+        Binding("s", "pick_status", "Status", id="card.status", tooltip="Pick an open status by hand"),
+        Binding("Q", "qualify", "Qualify", id="card.qualify", tooltip="Qualify: link a customer, open a deal"),
+        Binding("W", "won", "Won", id="card.won", tooltip="Mark won with the job value"),
+        Binding("X", "lost", "Lost", id="card.lost", tooltip="Mark lost/disqualified with a reason"),
+        Binding("R", "reopen", "Reopen", id="card.reopen", tooltip="Reopen to the first open status"),
+        Binding("e", "edit_description", "Description", id="card.description",
+                tooltip="Edit the description in $VISUAL / $EDITOR"),
+        Binding("C", "customer", "Customer", id="card.customer", tooltip="Create a customer from this lead"),
+        Binding("y", "copy", "Copy", id="card.copy", tooltip="Copy the lead into a new one and open it"),
+        Binding("D", "delete", "Delete", id="card.delete", tooltip="Delete the lead (asks first)"),
+        Binding("u", "undo", "Undo", id="card.undo", tooltip="Undo your last change to this lead"),
+        Binding("left_square_bracket", "step(-1)", "Prev", id="card.previous",
+                tooltip="The previous lead of the list or column you came from"),
+        Binding("right_square_bracket", "step(1)", "Next", id="card.next",
+                tooltip="The next lead of the list or column you came from"),
+        Binding("r", "reload_card", "Reload", id="card.reload", tooltip="Read the lead again (drops unsaved edits)"),
+        Binding("escape", "back", "Back", id="card.back", tooltip="Leave the field, or close the card"),
+    ]
 
     def __init__(self, number: int, siblings: list[int]) -> None:
         super().__init__()
         self.number = number
-        self.siblings = siblings
+        self.lead_numbers = list(siblings) or [number]
+        self.detail: dict[str, Any] | None = None
+        self.lists: dict[str, list[dict[str, Any]]] = {}
+        self.form_version: int | None = None  # the version the form's edits are based on
+        self._load_seq = 0
+        self._fresh_form = True
+        self._status_names: list[str] = []
+        self._key_state: tuple[Any, ...] = ()
+        self._deleted = False  # this card deleted its lead and is closing
+        self._shown_data: dict[str, Any] | None = None
+        self.keys_ready = False  # the footer waits for the first load (saves rebuilding it twice)
 
+    # -- layout ----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
+        self.set_class(self.app.size.width >= WIDE, "-wide")  # before styles apply: no restyle on mount
         yield Header()
-        yield Static(f"Lead {self.number}")
-        yield Footer()
+        with Vertical(id="card-head"):
+            with Horizontal(id="card-title-row"):
+                yield Static(Text(f"#{self.number}  loading…"), id="card-title")
+                yield Static("", id="card-position")
+            with Horizontal(id="card-status-row"):
+                yield Select[str]([("…", "")], allow_blank=False, compact=True, id="status",
+                                  tooltip="Status (s): only the statuses you may pick by hand")
+                yield Static("", id="card-facts")
+        with TabbedContent(id="tabs"):
+            with TabPane("Details", id="details"):
+                yield LeadForm(self.app.settings.custom_fields, id="form")
+            with TabPane("Activity", id="activity"):
+                yield Timeline(f"No activity yet. {ACTIVITY_KEYS}.", id="timeline")
+            with TabPane("Follow-ups", id="followups"):
+                yield Static("", id="followup-info")
+                yield DataTable(id="followup-table", cursor_type="row", zebra_stripes=True)
+            with TabPane("Deals", id="deals"):
+                yield DataTable(id="deals-table", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="deals-hint", classes="pane-hint")
+            with TabPane("History", id="history"):
+                yield HistoryTable(id="history-table")
+        yield QuietFooter()
+
+    def on_mount(self) -> None:
+        self.query_one("#deals-table", DataTable).add_columns("Deal", "Title", "Stage", "State", "Value", "Close")
+        self.query_one("#followup-table", DataTable).add_columns("Changed", "Who", "Via", "From", "To")
+        # DeskScreen.on_mount (called by Textual too, base class first) loads the lead.
+
+    def on_resize(self) -> None:
+        self.set_class(self.app.size.width >= WIDE, "-wide")
+
+    # -- loading ---------------------------------------------------------------------------------
+    def reload(self) -> None:
+        self._load()
+
+    def _load(self, *, fresh_form: bool = False) -> None:
+        """Read the lead and what the card's selectors offer; a newer request wins over an older one."""
+        self._load_seq += 1
+        seq, ref = self._load_seq, str(self.number)
+        self._fresh_form = self._fresh_form or fresh_form
+
+        def fetch(desk: Desk) -> dict[str, Any]:
+            return {"detail": desk.show(ref), "choices": desk.status_choices(ref), "history": desk.history(ref),
+                    "sources": desk.catalog_list("sources"), "types": desk.catalog_list("types"),
+                    "users": desk.users()}
+
+        def done(data: dict[str, Any]) -> None:
+            if seq != self._load_seq:
+                return
+            if data == self._shown_data and not self._fresh_form:
+                return  # a reload on coming back from a dialog often finds nothing new: skip the repaint
+            self._shown_data = data
+            self._show(data)
+
+        def failed(exc: LeadDeskError) -> None:
+            if seq != self._load_seq or self._deleted:
+                return
+            if isinstance(exc, NotFound):
+                self._gone(str(exc))
+            else:
+                self.notify(str(exc), title="Cannot read the lead", severity="error", markup=False)
+
+        self.call(fetch, done, failed=failed, group="card-load")
+
+    def _gone(self, message: str) -> None:
+        self.detail = None
+        self.query_one("#card-title", Static).update(Text(f"#{self.number}  (no longer exists)"))
+        self.query_one("#card-facts", Static).update(literal(message))
+        self.notify(message, title="Lead not found", severity="warning", markup=False)
+        self._key_state = ()
+        self.keys_ready = True
+        self.refresh_bindings()
+
+    def _show(self, data: dict[str, Any]) -> None:
+        d = data["detail"]
+        self.detail = d
+        self.lists = {k: data[k] for k in ("sources", "types", "users")}
+        self._show_head(d, data["choices"])
+        form = self.query_one(LeadForm)
+        fresh = self._fresh_form or self.form_version is None
+        rebased = form.fill(d, self.lists, keep_edits=not fresh)
+        if fresh or rebased:
+            self.form_version = d["version"]
+        self._fresh_form = False
+        self._show_activity(d)
+        self._show_followups(d, data["history"])
+        self._show_deals(d)
+        self.query_one(HistoryTable).show(data["history"])
+        key_state = (self.number, d["status_category"], bool(d["customer_id"]))
+        if key_state != self._key_state:  # the footer is rebuilt on every refresh: only when keys change
+            self._key_state = key_state
+            self.keys_ready = True
+            self.refresh_bindings()
+
+    def _show_head(self, d: dict[str, Any], choices: list[dict[str, Any]]) -> None:
+        title = Text()
+        title.append(f"#{d['number']}  ", style="bold")
+        title.append(safe_line(d["contact_name"] or d["company"] or d["title"] or "(no name)"), style="bold")
+        if d["company"] and d["contact_name"]:
+            title.append(" · " + safe_line(d["company"]))
+        if d["title"] and d["title"] not in (d["company"], d["contact_name"]):
+            title.append("  " + safe_line(d["title"]), style="dim")
+        self.query_one("#card-title", Static).update(title)
+        position = ""
+        if self.number in self.lead_numbers and len(self.lead_numbers) > 1:
+            position = f"{self.lead_numbers.index(self.number) + 1}/{len(self.lead_numbers)}"
+        self.query_one("#card-position", Static).update(position)
+
+        select = self.query_one("#status", Select)
+        names = [c["name"] for c in choices]
+        if d["status"] not in names:
+            names.insert(0, d["status"])
+        with select.prevent(Select.Changed):
+            if names != self._status_names:
+                select.set_options([(Text(safe_line(n)), n) for n in names])
+                self._status_names = names
+            select.value = d["status"]
+        for category in ("open", "qualified", "won", "lost"):
+            select.set_class(category == d["status_category"], f"-{category}")
+
+        facts = Text()
+
+        def fact(label: str, value: Any, style: str = "") -> None:
+            if value in (None, ""):
+                return
+            if facts:
+                facts.append(" · ", style="dim")
+            if label:
+                facts.append(label + " ", style="dim")
+            facts.append(safe_line(str(value)), style=style)
+
+        if d["status_category"] == "won":
+            fact("won", format_money(d["job_value_cents"]), "bold green")
+        elif d["status_category"] == "lost":
+            fact("", d["lost_reason"] + (f": {d['lost_note']}" if d["lost_note"] else "")
+                 if d["lost_reason"] else "lost", "bold red")
+        fact("owner", d["owner"] or "nobody")
+        fact("score", d["score"])
+        fact("", PRIORITY_NAMES.get(d["priority"], str(d["priority"])),
+             "bold" if (d["priority"] or 0) >= 2 else "")
+        if d["followup_on"] and d["status_category"] in ("open", "qualified"):
+            fact("", _due(date.fromisoformat(d["followup_on"])), "bold red" if self._overdue(d) else "")
+        fact("", d["type"])
+        self.query_one("#card-facts", Static).update(facts)
+
+    @staticmethod
+    def _overdue(d: dict[str, Any]) -> bool:
+        return bool(d["followup_on"]) and d["status_category"] in ("open", "qualified") \
+            and date.fromisoformat(d["followup_on"]) < clock.today()
+
+    @staticmethod
+    def _followup_words(d: dict[str, Any]) -> str:
+        return format_relative(date.fromisoformat(d["followup_on"]), clock.today())
+
+    def _show_activity(self, d: dict[str, Any]) -> None:
+        self.query_one(Timeline).show(d["activities"])
+        count = len(d["activities"])
+        self._tab_label("activity", f"Activity ({count})" if count else "Activity")
+
+    def _show_followups(self, d: dict[str, Any], history: list[dict[str, Any]]) -> None:
+        info = Text()
+        info.append("Follow-up      ", style="dim")
+        if d["followup_on"]:
+            info.append(d["followup_on"], style="bold")
+            info.append("  " + self._followup_words(d), style="bold red" if self._overdue(d) else "bold")
+        else:
+            info.append("none set", style="italic")
+        info.append(f"\n               F sets it: {FOLLOWUP_FORMS}", style="dim")
+        if d["activities"]:
+            last = d["activities"][0]
+            stamp, ago = when_text(last["at"])
+            info.append("\nLast activity  ", style="dim")
+            info.append(f"{stamp}  {ago} · {safe_line(last['kind'])}")
+            if last.get("user"):
+                info.append(f" by {safe_line(last['user'])}")
+        if d["expected_close"]:
+            info.append("\nExpected close ", style="dim")
+            try:
+                words = format_relative(date.fromisoformat(d["expected_close"]), clock.today(), overdue=False)
+            except ValueError:
+                words = ""
+            info.append(f"{safe_line(d['expected_close'])}  {words}")
+        info.append("\n\nEarlier follow-ups", style="bold")
+        self.query_one("#followup-info", Static).update(info)
+        table = self.query_one("#followup-table", DataTable)
+        table.clear()
+        for row in reversed([h for h in history if h["field"] == "followup"]):
+            stamp, _ago = when_text(row["at"])
+            table.add_row(stamp, literal(row["user"]), literal(row["origin"]), literal(row["old"], "—"),
+                          literal(row["new"], "—"))
+
+    def _show_deals(self, d: dict[str, Any]) -> None:
+        table = self.query_one("#deals-table", DataTable)
+        table.clear()
+        for deal in d["deals"]:
+            table.add_row(str(deal["id"]), literal(deal["title"]), literal(deal["stage"]), literal(deal["status"]),
+                          Text(format_money(deal["value_cents"]), justify="right"),
+                          literal(deal["expected_close"]), key=str(deal["id"]))
+        count = len(d["deals"])
+        table.display = bool(count)
+        self._tab_label("deals", f"Deals ({count})" if count else "Deals")
+        hint = "enter opens the deal" if count else "No deals linked. Q qualifies an open lead and opens a deal."
+        self.query_one("#deals-hint", Static).update(Text(hint, style="dim"))
+
+    def _tab_label(self, pane: str, label: str) -> None:
+        tab = self.query_one(TabbedContent).get_tab(pane)
+        if str(tab.label) != label:
+            tab.label = label
+
+    # -- which keys apply ------------------------------------------------------------------------
+    @property
+    def active_tab(self) -> str:
+        """The pane on show; read from the tab bar, which knows before TabbedContent does (fast typists)."""
+        return ContentTab.sans_prefix(self.query_one(ContentTabs).active)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("back", "reload_card"):
+            return True
+        if action == "step":
+            return self._neighbour(int(parameters[0])) is not None  # type: ignore[call-overload]
+        d = self.detail
+        if d is None:
+            return False
+        category = d["status_category"]
+        rules: dict[str, bool] = {
+            "qualify": category == "open",
+            "won": category in ("open", "qualified"),
+            "lost": category in ("open", "qualified"),
+            "reopen": category in ("won", "lost"),
+            "customer": not d["customer_id"],
+            "log": self.active_tab == "activity",
+            "followup": self.active_tab == "followups",
+            "save": self.active_tab == "details",
+        }
+        return rules.get(action, True)
+
+    def on_tabbed_content_tab_activated(self, _event: TabbedContent.TabActivated) -> None:
+        self.refresh_bindings()
+
+    def _neighbour(self, step: int) -> int | None:
+        if self.number not in self.lead_numbers:
+            return None
+        i = self.lead_numbers.index(self.number) + step
+        return self.lead_numbers[i] if 0 <= i < len(self.lead_numbers) else None
+
+    def _version(self) -> int | None:
+        return self.detail["version"] if self.detail else None
+
+    def _after_unsaved(self, then: Callable[[], object], what: str) -> None:
+        """Run `then()` now, or after the user agrees to drop the form's unsaved edits."""
+        if not self.query_one(LeadForm).dirty:
+            then()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                then()
+
+        self.app.push_screen(ConfirmDialog(f"Lead #{self.number} has unsaved edits. Drop them and {what}?",
+                                           yes="Drop edits"), answered)
+
+    # -- navigation ------------------------------------------------------------------------------
+    def action_back(self) -> None:
+        focused = self.focused
+        if isinstance(focused, Input | Select):
+            self.query_one(ContentTabs).focus()
+            return
+        self._after_unsaved(self.dismiss, "close the card")
+
+    def action_step(self, step: int) -> None:
+        target = self._neighbour(step)
+        if target is None:
+            return
+
+        def go() -> None:
+            self.number = target
+            self.detail = None
+            self.form_version = None
+            self.query_one(LeadForm).show_message("")
+            self._load(fresh_form=True)
+
+        self._after_unsaved(go, f"go to lead #{target}")
+
+    def action_reload_card(self) -> None:
+        def go() -> None:
+            self.query_one(LeadForm).show_message("")
+            self._load(fresh_form=True)
+
+        self._after_unsaved(go, "reload it")
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "deals-table" and event.row_key.value is not None:
+            self.app.open_deal(int(event.row_key.value))
+
+    # -- status ----------------------------------------------------------------------------------
+    def action_pick_status(self) -> None:
+        select = self.query_one("#status", Select)
+        select.focus()
+        select.expanded = True
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id != "status":
+            return
+        event.stop()
+        d = self.detail
+        wanted = event.value
+        if d is None or not isinstance(wanted, str) or wanted == d["status"]:
+            return
+        number = self.number
+
+        def done(result: tuple[dict[str, Any], str]) -> None:
+            lead, action = result
+            verb = "reopened as" if action == "reopen" else "is now"
+            self.notify(f"Lead #{number} {verb} {safe_line(lead['status'])}", markup=False)
+
+        def failed(exc: LeadDeskError) -> None:
+            self.notify(str(exc), title="Status not changed", severity="error", markup=False)
+            if self.detail is not None and self.number == number:
+                select = self.query_one("#status", Select)
+                with select.prevent(Select.Changed):
+                    select.value = self.detail["status"]
+            if isinstance(exc, Conflict):
+                self._load()
+
+        version = d["version"]
+        self.call(lambda desk: desk.set_status(str(number), wanted, expected_version=version), done,
+                  failed=failed, changes=True)
+
+    # -- lead actions ----------------------------------------------------------------------------
+    def action_qualify(self) -> None:
+        self.app.start_qualify(self.number)
+
+    def action_won(self) -> None:
+        number = self.number
+
+        def answered(saved: Any) -> None:
+            if saved:
+                self.notify(f"Lead #{number} won", markup=False)
+
+        self.app.push_screen(WonDialog(number), answered)
+
+    def action_lost(self) -> None:
+        number = self.number
+
+        def answered(saved: Any) -> None:
+            if saved:
+                self.notify(f"Lead #{number} closed as lost", markup=False)
+
+        self.app.push_screen(LostDialog(number), answered)
+
+    def action_reopen(self) -> None:
+        number, version = self.number, self._version()
+        self.call(lambda desk: desk.reopen(str(number), expected_version=version),
+                  lambda lead: self.notify(f"Lead #{number} reopened as {safe_line(lead['status'])}", markup=False),
+                  failed=self._refused, changes=True)
+
+    def action_customer(self) -> None:
+        d = self.detail
+        if d is None:
+            return
+        number = self.number
+        name = safe_line(d["company"] or d["contact_name"] or f"lead {number}")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.call(lambda desk: desk.customer_from_lead(str(number)),
+                          lambda lead: self.notify(f"Customer {safe_line(lead['customer'] or '')} created and"
+                                                   f" linked to lead #{number}", markup=False),
+                          failed=self._refused, changes=True)
+
+        self.app.push_screen(ConfirmDialog(f"Create a customer '{name}' from lead #{number} and link it?",
+                                           yes="Create"), answered)
+
+    def action_copy(self) -> None:
+        number = self.number
+
+        def copied(lead: dict[str, Any]) -> None:
+            self.notify(f"Lead #{number} copied to #{lead['number']}", markup=False)
+            self.app.open_lead(lead["number"], [lead["number"]])
+
+        self.call(lambda desk: desk.copy_lead(str(number)), copied, failed=self._refused, changes=True)
+
+    def action_delete(self) -> None:
+        d = self.detail
+        if d is None:
+            return
+        number = self.number
+        who = safe_line(d["contact_name"] or d["company"] or "")
+
+        def deleted(_n: int) -> None:
+            self._deleted = self.number == number
+            self.notify(f"Lead #{number} deleted", markup=False)
+            if self.is_current:
+                self.dismiss()
+
+        def refused(exc: LeadDeskError) -> None:
+            message = str(exc).removesuffix(", or delete with --force")
+            self.app.push_screen(ConfirmDialog(f"{message}.\n\nDelete lead #{number} anyway, with its activities?",
+                                               yes="Delete anyway"), forced)
+
+        def forced(yes: bool | None) -> None:
+            if yes:
+                self.call(lambda desk: desk.delete_lead(str(number), force=True), deleted, failed=self._refused,
+                          changes=True)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.call(lambda desk: desk.delete_lead(str(number)), deleted, failed=refused, changes=True)
+
+        self.app.push_screen(ConfirmDialog(f"Delete lead #{number} {who}? This cannot be undone.", yes="Delete"),
+                             answered)
+
+    def action_undo(self) -> None:
+        number = self.number
+
+        def undo(desk: Desk) -> str:
+            desk.undo(str(number))
+            return describe_undo(desk.history(str(number)))
+
+        self.call(undo, lambda what: self.notify(f"Undone on #{number}: {what}", markup=False),
+                  failed=self._refused, changes=True)
+
+    def _refused(self, exc: LeadDeskError) -> None:
+        self.notify(str(exc), title="Refused", severity="error", markup=False)
+        if isinstance(exc, Conflict):
+            self._load()
+
+    # -- activity and follow-up ------------------------------------------------------------------
+    def action_log(self, kind: str) -> None:
+        number = self.number
+        title = {"note": "Note", "call": "Call", "email": "Email", "meeting": "Meeting"}[kind]
+
+        def answered(text: str | None) -> None:
+            if text is None:
+                return
+            if not text.strip():
+                self.notify(f"Nothing logged: the {kind} was empty", severity="warning")
+                return
+            self.call(lambda desk: desk.add_activity(str(number), kind, text),
+                      lambda _lead: self.notify(f"{title} added to lead #{number}", markup=False),
+                      failed=self._refused, changes=True)
+
+        placeholder = "what was said or agreed" if kind != "note" else "the note"
+        self.app.push_screen(TextDialog(f"{title} on lead #{number}", placeholder), answered)
+
+    def action_followup(self, value: str | None = None, error: str | None = None) -> None:
+        d = self.detail
+        if d is None:
+            return
+        number = self.number
+        dialog = TextDialog(f"Follow-up for lead #{number}", FOLLOWUP_FORMS,
+                            value if value is not None else (d["followup_on"] or ""))
+
+        def answered(text: str | None) -> None:
+            if text is None:
+                return
+            when = None if text.strip().casefold() in NO_FOLLOWUP else text
+            version = self._version()
+
+            def done(lead: dict[str, Any]) -> None:
+                if lead["followup_on"]:
+                    self.notify(f"Follow-up of #{number}: {lead['followup_on']} ({self._followup_words(lead)})",
+                                markup=False)
+                else:
+                    self.notify(f"Follow-up of #{number} cleared", markup=False)
+
+            def failed(exc: LeadDeskError) -> None:
+                if isinstance(exc, Conflict):
+                    self._refused(exc)
+                else:
+                    self.action_followup(text, str(exc))  # ask again, with the refusal shown
+
+            self.call(lambda desk: desk.set_followup(str(number), when, expected_version=version), done,
+                      failed=failed, changes=True)
+
+        self.app.push_screen(dialog, answered)
+        if error:
+            dialog.call_after_refresh(dialog.show_error, error)
+
+    # -- details form ----------------------------------------------------------------------------
+    def on_lead_form_submitted(self, _event: LeadForm.Submitted) -> None:
+        self.action_save()
+
+    def action_save(self) -> None:
+        form = self.query_one(LeadForm)
+        values = form.edits()
+        if not values:
+            form.show_message("")
+            self.notify("Nothing to save: no field changed", severity="information")
+            return
+        number, version = self.number, self.form_version
+
+        def saved(lead: dict[str, Any]) -> None:
+            if self.number != number:
+                return
+            form.show_message("")
+            form.fill(lead, self.lists)
+            self.form_version = lead["version"]
+            self.notify(f"Lead #{number} saved", markup=False)
+
+        def failed(exc: LeadDeskError) -> None:
+            if self.number != number:
+                return
+            if isinstance(exc, Conflict):
+                self._conflict(exc)
+                return
+            form.show_message(str(exc))
+            refused = form.field_for_message(str(exc))
+            if refused is not None:
+                form.widget_for(refused.name).focus()
+
+        self.call(lambda desk: desk.edit_lead(str(number), values, expected_version=version), saved,
+                  failed=failed, changes=True)
+
+    def _conflict(self, exc: Conflict) -> None:
+        """Someone changed the lead since the form was filled: say who and when, offer to reload."""
+        by, at = exc.by or "someone", (exc.at or "").replace("T", " ")
+        self.notify(f"Lead #{self.number} was changed by {by} at {at}", title="Not saved", severity="warning",
+                    timeout=10, markup=False)
+        self.query_one(LeadForm).show_message(f"changed by {by} at {at} since you read it: r reloads"
+                                              " (drops your edits)", "warning")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.query_one(LeadForm).show_message("")
+                self._load(fresh_form=True)
+
+        self.app.push_screen(ConfirmDialog(f"Lead #{self.number} was changed by {by} at {at} since you read it."
+                                           " Reload it? Your unsaved edits will be lost.", yes="Reload"), answered)
+
+    # -- description in $EDITOR ------------------------------------------------------------------
+    def action_edit_description(self) -> None:
+        d = self.detail
+        if d is None:
+            return
+        number, version = self.number, d["version"]
+        old = d["description"] or ""
+        new = edit_in_editor(self.app, old, f"leaddesk-{number}-")
+        if new is None:
+            return
+        if new.strip() == old.strip():
+            self.notify("Description unchanged", severity="information")
+            return
+
+        def failed(exc: LeadDeskError) -> None:
+            if isinstance(exc, Conflict):
+                self._refused(exc)
+            else:
+                self.notify(str(exc), title="Description not saved", severity="error", markup=False)
+
+        self.call(lambda desk: desk.edit_lead(str(number), {"description": new}, expected_version=version),
+                  lambda _lead: self.notify(f"Description of #{number} saved", markup=False), failed=failed,
+                  changes=True)
+
+
+def _due(day: date) -> str:
+    """A follow-up date for the card's head, short: "due today", "due in 3d", "overdue 11d"."""
+    days = (day - clock.today()).days
+    if days < 0:
+        return f"overdue {-days}d"
+    return {0: "due today", 1: "due tomorrow"}.get(days, f"due in {days}d")

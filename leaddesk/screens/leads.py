@@ -71,8 +71,6 @@ class ListScreen(DeskScreen):
         self.flt = LeadFilter(limit=None)
         """What the table shows (filters, search, sort); pages are cut from it with offset/limit."""
         self._query_id = 0
-        self._loaded = False
-        self._in_dialog = False
         self._search_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -90,7 +88,6 @@ class ListScreen(DeskScreen):
     def on_mount(self) -> None:
         self.table.focus()
         self._show_filters()
-        super().on_mount()
 
     # -- loading ------------------------------------------------------------------------------
     def reload(self) -> None:
@@ -120,7 +117,6 @@ class ListScreen(DeskScreen):
             pages = {first + i: rows[i * PAGE:(i + 1) * PAGE] for i in range(3) if rows[i * PAGE:(i + 1) * PAGE]}
             table.set_sort(flt.sort, flt.descending)
             table.reset(total, pages=pages, cursor=cursor, keep=number)
-            self._loaded = True
             self._show_filters()
 
         def failed(exc: LeadDeskError) -> None:
@@ -155,12 +151,6 @@ class ListScreen(DeskScreen):
                 table.set_page(offset, rows, generation)
 
         self.call(fetch, done, failed=failed, group="list-page")
-
-    def on_screen_resume(self) -> None:
-        if self._in_dialog:
-            self._in_dialog = False
-        elif self._loaded and self.app.desk is not None:
-            self.reload()  # back from a lead card or another view: something may have changed
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """An unexpected error in a worker (not a refusal, which `call` reports) becomes a notification."""
@@ -272,7 +262,6 @@ class ListScreen(DeskScreen):
                 self.flt = replace(self.flt, **values)
                 self._requery()
 
-        self._in_dialog = True
         self.app.push_screen(FilterDialog(self.flt), chosen)
 
     def action_reload(self) -> None:
@@ -327,7 +316,6 @@ class ListScreen(DeskScreen):
                              hint="s status · o owner · f follow-up · esc cancel"), picked)
 
     def _ask(self, dialog: DeskModal[Any], callback: Any) -> None:
-        self._in_dialog = True
         self.app.push_screen(dialog, callback)
 
     def _ask_status(self, numbers: list[int], statuses: list[dict[str, Any]]) -> None:
