@@ -84,12 +84,7 @@ class DealLostDialog(LostDialog):
         yield Select[str]([], prompt="Reason", id="reason")
         yield Input(placeholder="Note (optional)", id="note")
 
-    def action_submit(self) -> None:
-        reason = self.query_one("#reason", Select).value
-        note = self.query_one("#note", Input).value
-        if not isinstance(reason, str):
-            self.show_error("choose a reason")
-            return
+    def save(self, reason: str, note: str) -> None:
         deal_id = int(self.deal["id"])
         self.call(lambda d: d.deal_action(deal_id, "lost", reason=reason, note=note), self.dismiss,
                   failed=self.fail, changes=True)

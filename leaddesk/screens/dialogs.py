@@ -177,6 +177,10 @@ class LostDialog(FormDialog):
         if not isinstance(reason, str):
             self.show_error("choose a reason")
             return
+        self.save(reason, note)
+
+    def save(self, reason: str, note: str) -> None:
+        """Write the loss through the service layer, then dismiss."""
         self.call(lambda d: d.mark_lost(str(self.number), reason, note), lambda _r: self.dismiss(True),
                   failed=self.fail, changes=True)
 
