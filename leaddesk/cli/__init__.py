@@ -49,8 +49,13 @@ def command_of(argv: list[str]) -> str | None:
     return None
 
 
+def on_terminal() -> bool:
+    """True when both ends are a terminal; otherwise (a pipe, a script, cron) the desk prints the open leads."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
 def open_desk(*, db: str | None, user: str | None) -> int:
-    """`leaddesk` alone opens the full-screen desk (without loading the command-line machinery)."""
+    """`leaddesk` alone on a terminal opens the full-screen desk (without loading the command-line machinery)."""
     from leaddesk.app import make_app
     from leaddesk.store.errors import LeadDeskError
 
@@ -73,7 +78,9 @@ def main(argv: list[str] | None = None) -> None:
 
         sys.exit(run(rest, db=options.get("db"), user=options.get("user")))
     if not rest:
-        sys.exit(open_desk(db=options.get("db"), user=options.get("user")))
+        if on_terminal():
+            sys.exit(open_desk(db=options.get("db"), user=options.get("user")))
+        rest = ["list", "--open"]
     from leaddesk.cli.app import run_app
 
     sys.exit(run_app(rest, db=options.get("db"), user=options.get("user")))

@@ -134,10 +134,16 @@ def demo(
 
 
 def open_desk() -> None:
-    """Open the full-screen desk."""
+    """Open the full-screen desk on a terminal; elsewhere (a pipe, a script) print the open leads."""
+    from leaddesk.cli import on_terminal
     from leaddesk.cli import open_desk as run_desk
 
-    run_desk(db=_globals["db"], user=_globals["user"])
+    if not on_terminal():
+        list_(open_=True)
+        return
+    code = run_desk(db=_globals["db"], user=_globals["user"])
+    if code:
+        raise typer.Exit(code)
 
 
 # -- leads ---------------------------------------------------------------------------------------
