@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable
 from typing import Any
 
@@ -83,6 +84,35 @@ class LeadDeskApp(App[None]):
         self._data_version = desk.db.data_version()
         self.set_interval(1.0, self._poll_other_writers)
         self.data_changed()
+        if self.warm_up_after is not None:
+            self.set_timer(self.warm_up_after, self._warm_up)
+
+    warm_up_after: float | None = 0.3
+    """Seconds after the desk opens to start building the other views in the background (None: never)."""
+
+    WARM_MODULES = ("leads", "deal", "lead_card", "qualify", "dialogs", "help")
+
+    def _warm_up(self) -> None:
+        """While the rep reads the board, import the other screens in a thread, then build the other views
+        one at a time on idle turns: their CSS, widgets and first query are ready before the first switch."""
+        import importlib
+
+        def imports() -> None:
+            for module in self.WARM_MODULES:
+                importlib.import_module(f"leaddesk.screens.{module}")
+            self.call_from_thread(self._build_next_view)
+
+        self.run_worker(imports, thread=True, group="warm-up", exit_on_error=False)
+
+    def _build_next_view(self) -> None:
+        for mode in self.MODES:
+            if mode not in self._screen_stacks:
+                self._init_mode(mode)  # Textual's own first step of switch_mode, without showing it
+                self.set_timer(0.05, self._build_next_view)  # one at a time: keys between are not held up
+                return
+        # Everything built so far lives as long as the app: keep it out of the collector's full passes, which
+        # otherwise stall a keypress now and then by 30-50 ms at 100k leads (bench/tui.py, p99).
+        gc.freeze()
 
     def _poll_other_writers(self) -> None:
         """Another process (a rep, a script) committed? Reload what is shown (SQLite's data_version)."""

@@ -97,3 +97,32 @@ def test_importing_the_package_creates_no_files(tmp_path: Path) -> None:
     code = "import leaddesk.cli.app, leaddesk.store.desk, leaddesk.store.models"
     subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_every_migration_upgrades_a_database_of_the_previous_revision_keeping_its_rows(tmp_path: Path) -> None:
+    """Walk the chain backwards from head: each older revision, with data in it, upgrades to head intact."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    from leaddesk.store.desk import Desk
+
+    path = tmp_path / "desk.db"
+    desk = Desk.open(str(path), login="ann")
+    for name in ("Ann Lee", "Bob Stone", "Cy Young"):
+        desk.add_lead({"name": name, "phone": "+1 212 555 0100", "source": "Referral"})
+    desk.close()
+    config = migrate.alembic_config(f"sqlite:///{path}")
+    revisions = [r.revision for r in ScriptDirectory.from_config(config).walk_revisions()]  # head first
+    assert revisions[0] == SCHEMA_HEAD
+    for older in revisions[1:]:
+        command.downgrade(config, older)
+        assert sqlite3.connect(path).execute("SELECT version_num FROM alembic_version").fetchone() == (older,)
+        Database.open(str(path)).close()
+        conn = sqlite3.connect(path)
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (SCHEMA_HEAD,)
+        assert [r[0] for r in conn.execute("SELECT contact_name FROM lead ORDER BY number")] == [
+            "Ann Lee", "Bob Stone", "Cy Young"]
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        conn.close()
+    assert len(revisions) >= 2
+    assert list(tmp_path.glob("desk.db.0001-*.bak"))

@@ -179,6 +179,8 @@ class Lead(SQLModel, table=True):
     __tablename__ = "lead"
     __table_args__ = (
         Index("ix_lead_board", "status_id", "priority", "number"),  # a board column's page and positions
+        # the board's header sums read this index alone, not 100k wide rows (migration 0002)
+        Index("ix_lead_board_sums", "status_id", "expected_revenue_cents", "job_value_cents"),
         {"sqlite_autoincrement": True},  # ids are never reused: history refers to them
     )
     id: int | None = Field(default=None, primary_key=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -52,11 +53,23 @@ LIST_COLUMNS = (
     " t.name AS type, p.name AS partner,"
     " (SELECT count(*) FROM deal d WHERE d.lead_id = l.id) AS deals"
 )
-LIST_JOINS = (
-    " FROM lead l JOIN status s ON s.id = l.status_id LEFT JOIN source src ON src.id = l.source_id"
-    " LEFT JOIN \"user\" u ON u.id = l.owner_id LEFT JOIN lead_type t ON t.id = l.type_id"
-    " LEFT JOIN partner p ON p.id = l.partner_id"
+JOINS = (
+    ("s", " JOIN status s ON s.id = l.status_id"),
+    ("src", " LEFT JOIN source src ON src.id = l.source_id"),
+    ("u", " LEFT JOIN \"user\" u ON u.id = l.owner_id"),
+    ("t", " LEFT JOIN lead_type t ON t.id = l.type_id"),
+    ("p", " LEFT JOIN partner p ON p.id = l.partner_id"),
 )
+LIST_JOINS = " FROM lead l" + "".join(join for _, join in JOINS)
+
+
+def _from(*sql: str) -> str:
+    """`FROM lead l` with only the joins that `sql` refers to: a count over 100k leads reads no other table.
+
+    Every join is on a key (status_id is never null), so leaving one out never changes which leads match.
+    """
+    text = " ".join(sql)
+    return " FROM lead l" + "".join(join for alias, join in JOINS if re.search(rf"\b{alias}\.", text))
 
 
 def _where(tx: Tx, settings: Settings, flt: LeadFilter, login: str) -> tuple[str, dict[str, Any]]:
@@ -171,7 +184,7 @@ def board_columns(tx: Tx, settings: Settings, flt: LeadFilter, login: str) -> li
     where, params = _where(tx, settings, column_filter, login)
     totals = {r["status_id"]: (r["n"], r["value"]) for r in tx.all(
         "SELECT l.status_id, count(*) AS n, sum(CASE WHEN s.category = 'won' THEN l.job_value_cents"
-        f" ELSE l.expected_revenue_cents END) AS value{LIST_JOINS}{where} GROUP BY l.status_id", params)}
+        f" ELSE l.expected_revenue_cents END) AS value{_from('s.', where)}{where} GROUP BY l.status_id", params)}
     statuses = catalog.statuses(tx)
     if flt.type:
         allowed = catalog.allowed_statuses(tx, catalog.find_id(tx, "lead_type", flt.type, "lead type"))
@@ -190,25 +203,25 @@ def lead_position(tx: Tx, settings: Settings, flt: LeadFilter, login: str, numbe
     if key == "priority":  # the board's order: two counts on indexed columns, cheap in a 100k column
         params["pos_n"] = number
         conj = " AND " if where else " WHERE "
-        priority = tx.scalar(f"SELECT l.priority{LIST_JOINS}{where}{conj}l.number = :pos_n", params)
+        priority = tx.scalar(f"SELECT l.priority{_from(where)}{where}{conj}l.number = :pos_n", params)
         if priority is None:
             return None
         params["pos_p"] = priority
         before = ">" if flt.descending else "<"
         return int(tx.scalar(
-            f"SELECT count(*){LIST_JOINS}{where}{conj}(l.priority {before} :pos_p"
+            f"SELECT count(*){_from(where)}{where}{conj}(l.priority {before} :pos_p"
             f" OR (l.priority = :pos_p AND l.number {before} :pos_n))", params))
     params["pos_n"] = number
     row = tx.scalar(
         f"SELECT rn FROM (SELECT l.number AS n, row_number() OVER (ORDER BY {SORTABLE[key]} {direction},"
-        f" l.number {direction}) - 1 AS rn{LIST_JOINS}{where}) ranked WHERE n = :pos_n", params)
+        f" l.number {direction}) - 1 AS rn{_from(SORTABLE[key], where)}{where}) ranked WHERE n = :pos_n", params)
     return None if row is None else int(row)
 
 
 def count_leads(tx: Tx, settings: Settings, flt: LeadFilter, login: str) -> int:
     """How many leads match a filter."""
     where, params = _where(tx, settings, flt, login)
-    return int(tx.scalar(f"SELECT count(*){LIST_JOINS}{where}", params))
+    return int(tx.scalar(f"SELECT count(*){_from(where)}{where}", params))
 
 
 def lead_detail(tx: Tx, lead_id: int) -> dict[str, Any]:
