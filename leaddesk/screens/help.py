@@ -43,12 +43,16 @@ class HelpScreen(ModalScreen[None]):
         groups.append(("App", [b for _k, b in self.app._bindings]))
         rows: list[tuple[str, str, str, str]] = []
         for title, bindings in groups:
+            keys_of: dict[tuple[str, str], list[str]] = {}  # one row per action: all its keys together
             for b in bindings:
                 if not b.description or (b.key, b.action) in seen:
                     continue
                 seen.add((b.key, b.action))
                 does = b.description + (f" — {b.tooltip}" if b.tooltip else "")
-                rows.append((title, self.app.get_key_display(b), does, b.id or ""))
+                keys = keys_of.setdefault((does, b.id or ""), [])
+                if (shown := self.app.get_key_display(b)) not in keys:
+                    keys.append(shown)
+            rows.extend((title, " ".join(keys), does, binding_id) for (does, binding_id), keys in keys_of.items())
         rows.append(("Palette", "ctrl+p", "Commands, and find leads by number, name, phone or email", ""))
         return rows
 
@@ -56,11 +60,11 @@ class HelpScreen(ModalScreen[None]):
         table = Table(title="Keys", title_justify="left", expand=True, show_edge=False)
         table.add_column("key", style="bold", no_wrap=True)
         table.add_column("does")
-        table.add_column("id (remap in settings [keymap])", style="dim")
+        table.add_column(Text("id (remap in settings [keymap])"), style="dim")
         group = None
         for title, key, does, binding_id in self.key_rows():
             if title != group:
                 table.add_row(Text(title, style="italic"), "", "")
                 group = title
-            table.add_row(key, does, binding_id)
+            table.add_row(Text(key), Text(does), Text(binding_id))
         return table

@@ -6,13 +6,18 @@ import asyncio
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from leaddesk.app import make_app
+import pytest
+from textual.pilot import Pilot
+
+from leaddesk.app import LeadDeskApp, make_app
 from leaddesk.commands import LeadFinder
 from leaddesk.settings import Settings, load_settings
 from leaddesk.store.desk import Desk
-from tests.tui.conftest import settle
+from tests.tui.conftest import SIZES, settle
 
 
 def test_the_desk_opens_after_the_first_frame_and_names_user_and_database(app) -> None:  # type: ignore[no-untyped-def]
@@ -134,3 +139,14 @@ def test_a_change_by_another_process_shows_within_a_second(app, demo_db: Path) -
 
     asyncio.run(run())
     other.close()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_snapshot_help_on_the_board(snap_compare: Any, app_factory: Callable[[], LeadDeskApp],
+                                    size: tuple[int, int]) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run_before)

@@ -1,5 +1,5 @@
 """The modal dialogs of `leaddesk.screens.dialogs`: what they refuse inline, what they save, what they answer;
-one snapshot each at 80x24 (over a blank screen, so other views' changes don't move them)."""
+snapshots at 80x24 and 120x40 (over a blank screen, so other views' changes don't move them)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Input, Label, Select, Static
@@ -15,7 +16,7 @@ from leaddesk.app import LeadDeskApp
 from leaddesk.screens.dialogs import ConfirmDialog, LostDialog, NewLeadDialog, TextDialog, WonDialog
 from leaddesk.store.desk import Desk
 
-from .conftest import settle
+from .conftest import SIZES, settle
 
 Scenario = Callable[[Pilot[None]], Awaitable[None]]
 OPEN_LEAD = 19  # Ashley Thomas, Clearview Optometry, 816.555.0152: open, no deal
@@ -156,7 +157,11 @@ def test_confirm_and_text_dialogs_answer_and_show_text_literally(app: LeadDeskAp
 
 
 # -- snapshots ------------------------------------------------------------------------------------
-def over_blank(snap_compare: Any, app: LeadDeskApp, make: Callable[[], Any], keys: tuple[str, ...] = ()) -> bool:
+SIZED = pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+
+
+def over_blank(snap_compare: Any, app: LeadDeskApp, make: Callable[[], Any], keys: tuple[str, ...] = (),
+               size: tuple[int, int] = (80, 24)) -> bool:
     async def before(pilot: Pilot[None]) -> None:
         await app.push_screen(Screen())
         app.push_screen(make())
@@ -165,26 +170,31 @@ def over_blank(snap_compare: Any, app: LeadDeskApp, make: Callable[[], Any], key
             await pilot.press(*keys)
             await settle(pilot)
 
-    return bool(snap_compare(app, terminal_size=(80, 24), run_before=before))
+    return bool(snap_compare(app, terminal_size=size, run_before=before))
 
 
-def test_snapshot_new_lead_dialog(snap_compare: Any, app: LeadDeskApp) -> None:
-    assert over_blank(snap_compare, app, NewLeadDialog, ("ctrl+s",))
+@SIZED
+def test_snapshot_new_lead_dialog(snap_compare: Any, app: LeadDeskApp, size: tuple[int, int]) -> None:
+    assert over_blank(snap_compare, app, NewLeadDialog, ("ctrl+s",), size)
 
 
-def test_snapshot_won_dialog(snap_compare: Any, app: LeadDeskApp) -> None:
-    assert over_blank(snap_compare, app, lambda: WonDialog(OPEN_LEAD), ("0", "enter"))
+@SIZED
+def test_snapshot_won_dialog(snap_compare: Any, app: LeadDeskApp, size: tuple[int, int]) -> None:
+    assert over_blank(snap_compare, app, lambda: WonDialog(OPEN_LEAD), ("0", "enter"), size)
 
 
-def test_snapshot_lost_dialog(snap_compare: Any, app: LeadDeskApp) -> None:
-    assert over_blank(snap_compare, app, lambda: LostDialog(OPEN_LEAD))
+@SIZED
+def test_snapshot_lost_dialog(snap_compare: Any, app: LeadDeskApp, size: tuple[int, int]) -> None:
+    assert over_blank(snap_compare, app, lambda: LostDialog(OPEN_LEAD), size=size)
 
 
-def test_snapshot_confirm_dialog(snap_compare: Any, app: LeadDeskApp) -> None:
+@SIZED
+def test_snapshot_confirm_dialog(snap_compare: Any, app: LeadDeskApp, size: tuple[int, int]) -> None:
     assert over_blank(snap_compare, app, lambda: ConfirmDialog("Delete lead #19 Ashley Thomas? This cannot be undone.",
-                                                               yes="Delete"))
+                                                               yes="Delete"), size=size)
 
 
-def test_snapshot_text_dialog(snap_compare: Any, app: LeadDeskApp) -> None:
+@SIZED
+def test_snapshot_text_dialog(snap_compare: Any, app: LeadDeskApp, size: tuple[int, int]) -> None:
     assert over_blank(snap_compare, app, lambda: TextDialog("Follow-up on lead #19", placeholder="+3d, friday…",
-                                                            value="next week"))
+                                                            value="next week"), size=size)

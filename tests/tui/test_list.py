@@ -388,19 +388,22 @@ def test_snapshot_list(snap_compare: Any, app_factory: Callable[[], LeadDeskApp]
     assert snap_compare(app_factory(), terminal_size=size, run_before=run_before)
 
 
-def test_snapshot_filter_dialog(snap_compare: Any, app_factory: Callable[[], LeadDeskApp]) -> None:
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_snapshot_filter_dialog(snap_compare: Any, app_factory: Callable[[], LeadDeskApp],
+                                size: tuple[int, int]) -> None:
     async def run_before(pilot: Pilot[None]) -> None:
         await _to_list(pilot)
         await pilot.press("m", "f")
         await settle(pilot)
 
-    assert snap_compare(app_factory(), terminal_size=(80, 24), run_before=run_before)
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run_before)
 
 
-def test_snapshot_bulk_menu(snap_compare: Any, app_factory: Callable[[], LeadDeskApp]) -> None:
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_snapshot_bulk_menu(snap_compare: Any, app_factory: Callable[[], LeadDeskApp], size: tuple[int, int]) -> None:
     async def run_before(pilot: Pilot[None]) -> None:
         await _to_list(pilot)
         await pilot.press("space", "down", "space", "b")
         await settle(pilot)
 
-    assert snap_compare(app_factory(), terminal_size=(80, 24), run_before=run_before)
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run_before)
