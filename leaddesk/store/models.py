@@ -237,6 +237,7 @@ class Lead(SQLModel, table=True):
     created_at: str = dflt("", index=True)
     updated_at: str = dflt("")
     version: int = dflt(1)
+    import_batch_id: int | None = Field(default=None, foreign_key="import_batch.id", index=True)
 
 
 class Deal(SQLModel, table=True):
@@ -283,6 +284,38 @@ class Activity(SQLModel, table=True):
     at: str = dflt("")
     user_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: str = dflt("")
+    message_id: str | None = Field(default=None, index=True, unique=True)  # an email's Message-ID: captured once only
+
+
+class ImportBatch(SQLModel, table=True):
+    """One run of `leaddesk import`: who, when, which file, what became of its rows; undo works on it."""
+
+    __tablename__ = "import_batch"
+    id: int | None = Field(default=None, primary_key=True)
+    file: str = dflt("")
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    at: str = dflt("")
+    state: str = dflt("running")  # running, done, undone
+    rows_read: int = dflt(0)
+    imported: int = dflt(0)
+    updated: int = dflt(0)
+    duplicates: int = dflt(0)
+    rejected: int = dflt(0)
+    options: str = dflt("{}")  # JSON: mapping, on-duplicate, sheet, ...
+
+
+class LeadMerge(SQLModel, table=True):
+    """Leads merged into another: a snapshot of each merged lead and of what moved, so a merge can be undone."""
+
+    __tablename__ = "lead_merge"
+    id: int | None = Field(default=None, primary_key=True)
+    keep_id: int = Field(foreign_key="lead.id", index=True)
+    merged_numbers: str = dflt("")  # "12,40": the numbers of the leads merged in (for `show 12`)
+    snapshot: str = dflt("{}")  # JSON: the merged leads' rows, the ids of what moved, the kept lead's old fields
+    change_id: str = dflt("")
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    at: str = dflt("")
+    undone: bool = dflt(False)
 
 
 class History(SQLModel, table=True):
