@@ -717,3 +717,7 @@ def run_app(argv: list[str], *, db: str | None = None, user: str | None = None) 
         sys.stderr.close()
         return 0
     return 0
+
+
+# Commands that live in their own modules register themselves on `app` (imported last: they use it).
+from leaddesk.cli import capture, dupes, transfer  # noqa: E402,F401

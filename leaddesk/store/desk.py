@@ -422,6 +422,12 @@ class Desk:
             ctx.record("user", user, "create", "login", None, clean)
             return user
 
+    # -- import and export (issue 4; store/importing.py, store/exporting.py) -------------------------
+
+    # -- duplicates and merge (issue 4; store/dupes.py, store/merge.py) ------------------------------
+
+    # -- capture: email and web forms (issue 4; store/capture.py) ------------------------------------
+
 
 DEAL_SELECT = (
     "SELECT d.id, d.title, d.value_cents, d.expected_close, d.state, d.pipeline_id, p.name AS pipeline,"
