@@ -198,3 +198,36 @@ def test_snapshot_confirm_dialog(snap_compare: Any, app: LeadDeskApp, size: tupl
 def test_snapshot_text_dialog(snap_compare: Any, app: LeadDeskApp, size: tuple[int, int]) -> None:
     assert over_blank(snap_compare, app, lambda: TextDialog("Follow-up on lead #19", placeholder="+3d, friday…",
                                                             value="next week"), size=size)
+
+
+DEAL = 118  # an open demo deal in Proposal, 10,750.00, lead 281 (see test_qualify_deal.py)
+
+
+@SIZED
+def test_snapshot_deal_won_dialog(snap_compare: Any, app: LeadDeskApp, desk: Desk, size: tuple[int, int]) -> None:
+    from leaddesk.screens.deal import DealWonDialog
+
+    deal = desk.deal(DEAL)
+    assert over_blank(snap_compare, app, lambda: DealWonDialog(deal), size=size)
+
+
+@SIZED
+def test_snapshot_deal_lost_dialog(snap_compare: Any, app: LeadDeskApp, desk: Desk, size: tuple[int, int]) -> None:
+    from leaddesk.screens.deal import DealLostDialog
+
+    deal = desk.deal(DEAL)
+    assert over_blank(snap_compare, app, lambda: DealLostDialog(deal), size=size)
+
+
+@SIZED
+def test_snapshot_quote_line_dialog(snap_compare: Any, app: LeadDeskApp, size: tuple[int, int]) -> None:
+    from leaddesk.screens.deal import QuoteLineDialog
+
+    assert over_blank(snap_compare, app, lambda: QuoteLineDialog(DEAL), ("ctrl+s",), size)
+
+
+@SIZED
+def test_snapshot_board_filter_dialog(snap_compare: Any, app: LeadDeskApp, size: tuple[int, int]) -> None:
+    from leaddesk.screens.board import FilterDialog
+
+    assert over_blank(snap_compare, app, lambda: FilterDialog("Referral", None), size=size)
