@@ -8,7 +8,7 @@ from typing import Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 
 from leaddesk.screens.base import DataChanged
 from leaddesk.settings import Settings, save_setting
@@ -39,6 +39,10 @@ class LeadDeskApp(App[None]):
         Binding("1", "switch_mode('board')", "Board", id="app.board", tooltip="The kanban board of leads"),
         Binding("2", "switch_mode('list')", "List", id="app.list", tooltip="The lead list"),
         Binding("3", "switch_mode('deals')", "Deals", id="app.deals", tooltip="Deals by stage"),
+        Binding("I", "open_import", "Import", id="app.import", show=False,
+                tooltip="Import leads from a CSV or XLSX file; past imports and undo"),
+        Binding("U", "open_dupes", "Duplicates", id="app.dupes", show=False,
+                tooltip="Likely duplicate leads, side by side, to merge"),
         Binding("question_mark", "help", "Help", id="app.help", tooltip="Every key of this screen"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
@@ -177,7 +181,29 @@ class LeadDeskApp(App[None]):
 
         self.push_screen(NewLeadDialog(), created)
 
+    def open_import(self, path: str | None = None) -> None:
+        """Show the import screen (on `path` if given)."""
+        from leaddesk.screens.import_screen import ImportScreen
+
+        if not isinstance(self.screen, ImportScreen):
+            self.push_screen(ImportScreen(path))
+
+    def open_dupes(self) -> None:
+        """Show the likely duplicates, to compare and merge them."""
+        from leaddesk.screens.dupes import DupesScreen
+
+        if not isinstance(self.screen, DupesScreen):
+            self.push_screen(DupesScreen())
+
+    def action_open_import(self) -> None:
+        self.open_import()
+
+    def action_open_dupes(self) -> None:
+        self.open_dupes()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("open_import", "open_dupes"):  # not from over a dialog
+            return not isinstance(self.screen, ModalScreen)
         # `q` quits only from a top-level view; on a card, wizard or dialog `escape` goes back instead.
         return not (action == "quit" and len(self.screen_stack) > 1)
 
@@ -193,6 +219,9 @@ class LeadDeskApp(App[None]):
         yield SystemCommand("view: list", "The lead list with filters", lambda: self.switch_mode("list"))
         yield SystemCommand("view: deals", "Deals by pipeline stage", lambda: self.switch_mode("deals"))
         yield SystemCommand("lead: new", "Add a lead", self.new_lead)
+        yield SystemCommand("import: leads from a file", "Import a CSV or XLSX file: mapping, dry run, undo",
+                            self.open_import)
+        yield SystemCommand("leads: duplicates", "Likely duplicate leads, side by side, to merge", self.open_dupes)
         yield SystemCommand("help: keys", "Every key of this screen", self.action_help)
 
 

@@ -109,7 +109,7 @@ def test_every_migration_upgrades_a_database_of_the_previous_revision_keeping_it
     path = tmp_path / "desk.db"
     desk = Desk.open(str(path), login="ann")
     for name in ("Ann Lee", "Bob Stone", "Cy Young"):
-        desk.add_lead({"name": name, "phone": "+1 212 555 0100", "source": "Referral"})
+        desk.add_lead({"name": name, "phone": "+1 212 555 0100", "source": "Referral"}, force=True)
     desk.close()
     config = migrate.alembic_config(f"sqlite:///{path}")
     revisions = [r.revision for r in ScriptDirectory.from_config(config).walk_revisions()]  # head first

@@ -151,9 +151,22 @@ def open_desk() -> None:
 @with_fields(job_value=False)
 def add(values: dict[str, Any],
         status: Annotated[str | None, typer.Option(help="An open status to start in.")] = None,
+        force: Annotated[bool, typer.Option(
+            "--force", help="Create it even if its phone or email is already on a lead or customer.")] = False,
         json_: JsonOpt = False) -> None:
-    """Add a lead (a contact name or a company is required; the owner defaults to you)."""
-    detail = desk().add_lead(values, status=status)
+    """Add a lead (a contact name or a company is required; the owner defaults to you).
+
+    A lead whose phone or email (in any format) is already on a lead or customer is refused, naming them;
+    --force creates it anyway.
+    """
+    from leaddesk.store.errors import PossibleDuplicate
+
+    try:
+        detail = desk().add_lead(values, status=status, force=force)
+    except PossibleDuplicate as exc:
+        if json_:
+            output.emit_json({"error": str(exc), "matches": exc.matches})
+        raise
     output.emit_json(lead_json(detail)) if json_ else output.say(f"added {one_line(detail)}")
 
 
@@ -169,6 +182,21 @@ def edit(values: dict[str, Any],
         raise LeadDeskError("nothing to change: give field options such as --company or --followup")
     detail = desk().edit_lead(ref, values, expected_version=if_version)
     output.emit_json(lead_json(detail)) if json_ else output.say(f"saved {one_line(detail)}")
+
+
+def build_filter(*, status: list[str] | None, open_: bool, closed: bool, state: str | None,
+                 custom_field: list[str] | None, type_: str | None, **options: Any) -> LeadFilter:
+    """The LeadFilter of the list options shared by `list` and `export` (`--field NAME=VALUE`, `--open`, ...)."""
+    custom = {}
+    for pair in custom_field or []:
+        name, eq, value = pair.partition("=")
+        if not eq:
+            raise LeadDeskError(f"--field takes NAME=VALUE, not '{pair}'")
+        custom[name.strip()] = value
+    if open_ and closed:
+        raise LeadDeskError("--open and --closed exclude each other")
+    return LeadFilter(statuses=status or [], type=type_, state="open" if open_ else "closed" if closed else state,
+                      custom=custom, **options)
 
 
 @app.command("list")
@@ -193,17 +221,9 @@ def list_(
     csv_: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
 ) -> None:
     """List leads with filters, search and sort."""
-    custom = {}
-    for pair in custom_field or []:
-        name, eq, value = pair.partition("=")
-        if not eq:
-            raise LeadDeskError(f"--field takes NAME=VALUE, not '{pair}'")
-        custom[name.strip()] = value
-    if open_ and closed:
-        raise LeadDeskError("--open and --closed exclude each other")
-    flt = LeadFilter(statuses=status or [], source=source, zone=zone, type=type_, owner=owner, partner=partner,
-                     mine=mine, state="open" if open_ else "closed" if closed else state, search=search, due=due,
-                     custom=custom, sort=sort, descending=desc, limit=limit or None)
+    flt = build_filter(status=status, source=source, zone=zone, type_=type_, owner=owner, partner=partner, mine=mine,
+                       state=state, open_=open_, closed=closed, search=search, due=due, custom_field=custom_field,
+                       sort=sort, descending=desc, limit=limit or None)
     d = reader()
     rows = d.list_leads(flt)
     columns = ["number", "contact", "company", "phone", "email", "source", "status", "priority", "deals", "owner",
@@ -699,7 +719,7 @@ def run_app(argv: list[str], *, db: str | None = None, user: str | None = None) 
     _globals.update(db=db, user=user)
     command = typer.main.get_command(app)
     try:
-        command.main(args=argv, prog_name="leaddesk", standalone_mode=False)
+        outcome = command.main(args=argv, prog_name="leaddesk", standalone_mode=False)
     except LeadDeskError as exc:
         output.error(str(exc))
         return exc.exit_code
@@ -716,7 +736,8 @@ def run_app(argv: list[str], *, db: str | None = None, user: str | None = None) 
     except BrokenPipeError:
         sys.stderr.close()
         return 0
-    return 0
+    # Not standalone, Click returns the code of a `typer.Exit(code)` instead of exiting (and None otherwise).
+    return outcome if isinstance(outcome, int) else 0
 
 
 # Commands that live in their own modules register themselves on `app` (imported last: they use it).

@@ -11,8 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static
 
 from leaddesk.screens.base import DeskModal, literal
-from leaddesk.store.desk import Desk
-from leaddesk.store.errors import LeadDeskError
+from leaddesk.store.errors import LeadDeskError, PossibleDuplicate
 from leaddesk.store.rules import PRIORITY_NAMES
 from leaddesk.textsafe import safe, safe_line
 
@@ -234,33 +233,24 @@ class NewLeadDialog(FormDialog):
     def action_submit(self) -> None:
         values = self.values()
         key = (values.get("phone", ""), values.get("email", ""))
+        confirmed = self._warned_for == key  # warned about these very phone and email, and OK pressed again
 
-        def save(desk: Desk) -> tuple[str, Any]:
-            if self._warned_for != key:
-                duplicates = _duplicates(desk, values)
-                if duplicates:
-                    return "duplicates", duplicates
-            return "created", desk.add_lead(values)
-
-        def done(result: tuple[str, Any]) -> None:
-            kind, payload = result
-            if kind == "duplicates":
+        def refused(exc: LeadDeskError) -> None:
+            if isinstance(exc, PossibleDuplicate):  # the store's rule; the dialog only asks to confirm
                 self._warned_for = key
-                self.show_error(f"already in the desk: {payload}. Press OK again to add it anyway.")
-                return
-            self.dismiss(payload["number"])
+                self.show_error(f"already in the desk: {describe_matches(exc.matches)}."
+                                " Press OK again to add it anyway.")
+            else:
+                self.fail(exc)
 
-        self.call(save, done, failed=self.fail, changes=True)
+        self.call(lambda desk: desk.add_lead(values, force=confirmed), lambda detail: self.dismiss(detail["number"]),
+                  failed=refused, changes=True)
 
 
-def _duplicates(desk: Desk, values: dict[str, Any]) -> str:
-    found: dict[int, str] = {}
-    for key in ("phone", "email"):
-        if values.get(key):
-            try:
-                leads = desk.lookup(values[key])["leads"]
-            except LeadDeskError:
-                continue
-            for lead in leads:
-                found[lead["number"]] = f"#{lead['number']} {lead['contact_name'] or lead['company']} ({key})"
-    return "; ".join(found.values())
+def describe_matches(matches: list[dict[str, Any]]) -> str:
+    """'#12 Ann Lee (phone); customer Acme Ltd (email)' for a duplicate warning."""
+    parts = []
+    for match in matches:
+        who = f"#{match['number']} " if match["kind"] == "lead" else "customer "
+        parts.append(f"{who}{match['name'] or match.get('company') or ''} ({', '.join(match['matched'])})")
+    return "; ".join(parts)

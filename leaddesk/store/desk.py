@@ -9,7 +9,7 @@ reference, a status name, field values as text) and return plain dicts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,7 +18,7 @@ from leaddesk.settings import Settings, load_settings
 from leaddesk.store import catalog, leads, qualify, queries
 from leaddesk.store.context import Ctx
 from leaddesk.store.db import Database, Tx, resolve_target
-from leaddesk.store.errors import NotFound, RuleError
+from leaddesk.store.errors import LeadDeskError, NotFound, RuleError
 from leaddesk.store.refs import resolve_lead
 
 
@@ -99,10 +99,15 @@ class Desk:
         return message
 
     # -- leads ---------------------------------------------------------------------------------
-    def add_lead(self, values: dict[str, Any], status: str | None = None) -> dict[str, Any]:
-        """Create a lead; returns its details."""
+    def add_lead(self, values: dict[str, Any], status: str | None = None, *, force: bool = False) -> dict[str, Any]:
+        """Create a lead; returns its details. A lead whose phone or email is already on a lead or customer
+        is refused with PossibleDuplicate (its `.matches` name them) unless `force` (see `possible_duplicates`)."""
+        from leaddesk.store import dupes
+
         with self._ctx() as ctx:
             lead = leads.add_lead(ctx, values, status=status)
+            if not force:
+                dupes.refuse_duplicate(ctx.tx, lead)  # after the field checks, so their refusals come first
             return queries.lead_detail(ctx.tx, lead["id"])
 
     def edit_lead(self, ref: str, values: dict[str, Any], expected_version: int | None = None) -> dict[str, Any]:
@@ -423,10 +428,171 @@ class Desk:
             return user
 
     # -- import and export (issue 4; store/importing.py, store/exporting.py) -------------------------
+    def preview_import(self, path: str, overrides: dict[str, str] | None = None, sheet: str | None = None,
+                       rows: int = 5) -> dict[str, Any]:
+        """How a file would be read: its column mapping, notes and first rows (nothing is written)."""
+        from pathlib import Path
+
+        from leaddesk.store import importing
+
+        options = importing.ImportOptions(overrides=overrides or {}, sheet=sheet)
+        return importing.preview(importing.plan_import(Path(path), self.settings, options), rows)
+
+    def import_leads(self, path: str, *, overrides: dict[str, str] | None = None, on_duplicate: str = "skip",
+                     unknown: str = "keep", sheet: str | None = None, require: list[str] | None = None,
+                     errors_path: str | None = None, dry_run: bool = False,
+                     progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+        """Import a CSV/XLSX file as one batch, all or nothing (see `importing`); returns the summary.
+        A dry run does everything in a transaction that is rolled back."""
+        from pathlib import Path
+
+        from leaddesk.store import importing
+
+        options = importing.ImportOptions(overrides=overrides or {}, on_duplicate=on_duplicate, unknown=unknown,
+                                          sheet=sheet, require=require, dry_run=dry_run,
+                                          errors_path=Path(errors_path) if errors_path else None)
+        plan = importing.plan_import(Path(path), self.settings, options)
+        try:
+            with self._ctx() as ctx:
+                ctx.origin = "import"
+                summary = importing.run_import(ctx, plan, progress)
+                if dry_run:
+                    raise importing.DryRunDone(summary)
+        except importing.DryRunDone as done:
+            return {**done.summary, "batch": None}
+        return summary
+
+    def import_batches(self, limit: int = 50) -> list[dict[str, Any]]:
+        """The latest import batches, newest first."""
+        from leaddesk.store import importing
+
+        with self._read() as tx:
+            return importing.list_batches(tx, limit)
+
+    def undo_import(self, batch_id: int) -> dict[str, Any]:
+        """Remove the leads an import batch created that are untouched since; report the rest."""
+        from leaddesk.store import importing
+
+        with self._ctx() as ctx:
+            return importing.undo_batch(ctx, batch_id)
+
+    def export_leads(self, flt: queries.LeadFilter, target: Any, fmt: str | None = None) -> int:
+        """Write the leads matching a filter to a file path (format by extension) or a text stream
+        (csv/json); returns how many. One consistent snapshot, read a page at a time."""
+        from leaddesk.store import exporting
+
+        kind = exporting.format_for(target if isinstance(target, str) else "-", fmt)
+        with self._read() as tx:
+            rows = exporting.lead_rows(tx, self.settings, flt, self.login)
+            return exporting.write_export(rows, exporting.headers(self.settings), kind, target)
+
 
     # -- duplicates and merge (issue 4; store/dupes.py, store/merge.py) ------------------------------
+    def possible_duplicates(self, values: dict[str, Any]) -> list[dict[str, Any]]:
+        """Leads, then customers, that a new lead with these field values would duplicate (same normalised phone
+        or email), without writing: each {kind, id, number, name, company, phone, email, status, matched}."""
+        from leaddesk.store import dupes
+
+        phone, email = dupes.contact_keys(values, self.settings)
+        with self._read() as tx:
+            return dupes.find_matches(tx, phone, email)
+
+    def duplicate_groups(self, threshold: int = 90, *, fuzzy: bool = True) -> list[dict[str, Any]]:
+        """Groups of likely duplicate leads (same phone or email; similar name and company at `threshold`);
+        see `dupes.duplicate_groups` for their shape."""
+        from leaddesk.store import dupes
+
+        with self._read() as tx:
+            return dupes.duplicate_groups(tx, threshold, fuzzy=fuzzy)
+
+    def merge_plan(self, keep: str, others: list[str], take: dict[str, str] | None = None) -> dict[str, Any]:
+        """What merging `others` into `keep` would do, field by field, without writing (a merge screen's
+        side-by-side view); `take` maps a field to the number of the lead to take it from."""
+        from leaddesk.store import merge
+
+        with self._read() as tx:
+            region = self.settings.default_region
+            kept = resolve_lead(tx, str(keep), region)
+            plan = merge.plan_merge(tx, self.settings, kept, [resolve_lead(tx, str(o), region) for o in others],
+                                    take)
+            return plan.public(tx)
+
+    def merge(self, keep: str, others: list[str], take: dict[str, str] | None = None,
+              expected_version: int | None = None) -> dict[str, Any]:
+        """Merge `others` into `keep` in one transaction (see `merge.merge_leads`); returns the merge's id,
+        the merged numbers, what moved, the fields that changed, and the kept lead's details as "lead"."""
+        from leaddesk.store import merge
+
+        with self._ctx() as ctx:
+            kept = self._lead(ctx, keep)
+            outcome = merge.merge_leads(ctx, kept, [self._lead(ctx, o) for o in others], take, expected_version)
+            outcome["lead"] = queries.lead_detail(ctx.tx, kept["id"])
+            return outcome
+
+    def undo_merge(self, merge_id: int | None = None) -> dict[str, Any]:
+        """Undo a merge (default: the acting user's latest one not undone); see `merge.undo_merge`.
+        Returns the merge's id, the kept lead's number, the restored numbers and what moved back."""
+        from leaddesk.store import merge
+
+        with self._ctx() as ctx:
+            return merge.undo_merge(ctx, merge_id)
+
+    def merges(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Merges, newest first (id, at, user, keep, merged, undone, moved)."""
+        from leaddesk.store import merge
+
+        with self._read() as tx:
+            return merge.list_merges(tx, limit)
 
     # -- capture: email and web forms (issue 4; store/capture.py) ------------------------------------
+    def capture_email(self, raw: bytes, *, known_only: bool = False, automated: bool = False) -> dict[str, Any]:
+        """Capture one RFC 822 message (see `capture.capture_message`); one transaction. RuleError if malformed."""
+        from leaddesk.store import capture
+        from leaddesk.store.mail import parse_message, quick_message_id
+
+        known_id = quick_message_id(raw)
+        if known_id:  # captured before: answered from the headers, without a full parse or a write transaction
+            with self._read() as tx:
+                before = capture.captured(tx, known_id)
+            if before is not None:
+                return capture.duplicate(known_id, before)
+        record = parse_message(raw)
+        try:
+            with self._ctx() as ctx:
+                ctx.origin = "email"
+                return capture.capture_message(ctx, record, known_only=known_only, automated=automated)
+        except Exception as exc:  # another process captured it between our check and insert (unique index)
+            if "IntegrityError" not in type(exc).__name__:
+                raise
+            with self._read() as tx:
+                before = capture.captured(tx, record.message_id)
+            if before is None:
+                raise
+            return capture.duplicate(record.message_id, before)
+
+    def capture_mailbox(self, messages: Iterable[tuple[str, bytes | LeadDeskError]], *, known_only: bool = False,
+                        automated: bool = False) -> Iterator[dict[str, Any]]:
+        """Capture each (label, raw message) in turn, each in its own transaction; yield each outcome.
+        A message that cannot be read or captured gives result "failed" with the reason; the rest go on."""
+        for label, raw in messages:
+            try:
+                if isinstance(raw, LeadDeskError):
+                    raise raw
+                outcome = self.capture_email(raw, known_only=known_only, automated=automated)
+            except LeadDeskError as exc:
+                outcome = {"result": "failed", "error": str(exc), "number": None}
+            yield {"label": label, **outcome}
+
+    def intake_lead(self, record: dict[str, str]) -> dict[str, Any]:
+        """Create a lead from a web-form post (fields mapped like an import's columns); returns its details.
+        Raises `capture.FormRejected` listing every reason when the post cannot become a lead."""
+        from leaddesk.store import capture
+
+        with self._ctx() as ctx:
+            ctx.origin = "web"
+            lead = capture.intake_lead(ctx, record)
+            return queries.lead_detail(ctx.tx, lead["id"])
+
 
 
 DEAL_SELECT = (

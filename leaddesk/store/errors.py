@@ -49,3 +49,14 @@ class NeedsChoice(RuleError):
     def __init__(self, message: str, choices: list[dict[str, Any]]) -> None:
         super().__init__(message)
         self.choices = choices
+
+
+class PossibleDuplicate(RuleError):
+    """A new lead's phone or email is already on a lead or customer; `force` creates it anyway.
+
+    `matches` lists them (see `dupes.find_matches`), for a dialog that offers to confirm.
+    """
+
+    def __init__(self, message: str, matches: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.matches = matches

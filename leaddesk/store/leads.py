@@ -6,10 +6,13 @@ rules, writes the change and its history rows, and returns what it did.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from leaddesk.settings import Settings
 from leaddesk.store import catalog
 from leaddesk.store.context import Ctx, as_text
+from leaddesk.store.db import Tx
 from leaddesk.store.errors import Conflict, RuleError
 from leaddesk.store.fields import (
     COLUMN_TO_FIELD,
@@ -136,13 +139,20 @@ def _initial_status(ctx: Ctx, row: dict[str, Any], status_text: str | None) -> i
     return target.id
 
 
-def add_lead(ctx: Ctx, given: dict[str, Any], *, status: str | None = None) -> dict[str, Any]:
-    """Create a lead from user values; the owner defaults to the acting user."""
+def new_lead_row(ctx: Ctx, given: dict[str, Any], *, status: str | None = None,
+                 prepare_values: Callable[[Tx, Settings, dict[str, Any]], dict[str, Any]] = prepare,
+                 initial_status: Callable[[Ctx, dict[str, Any], str | None], int] | None = None,
+                 ) -> dict[str, Any]:
+    """The column values of a new lead (without number and timestamps), checked by every creation rule.
+
+    `add_lead` and the bulk import both build their rows here; the import passes memoising
+    `prepare_values` and `initial_status` (same rules, each distinct value checked once).
+    """
     values = dict(given)
     if values.get("job_value") not in (None, ""):
         raise RuleError("the job value can be entered only on a won lead")
     values.pop("job_value", None)
-    row = prepare(ctx.tx, ctx.settings, values)
+    row = prepare_values(ctx.tx, ctx.settings, values)
     if "contact_name" not in row and ("first_name" in row or "last_name" in row):
         row["contact_name"] = " ".join(p for p in (row.get("first_name"), row.get("last_name")) if p)
     if not (row.get("contact_name") or row.get("company")):
@@ -151,9 +161,15 @@ def add_lead(ctx: Ctx, given: dict[str, Any], *, status: str | None = None) -> d
     if "owner_id" not in row:
         row["owner_id"] = ctx.user_id
     row["custom"] = dump_custom(prepare_custom(ctx.settings, {}, given.get("custom") or {}))
-    row["status_id"] = _initial_status(ctx, row, status)
+    row["status_id"] = (initial_status or _initial_status)(ctx, row, status)
     _fill_title(ctx, row)
     row["search_text"] = search_text(row)
+    return row
+
+
+def add_lead(ctx: Ctx, given: dict[str, Any], *, status: str | None = None) -> dict[str, Any]:
+    """Create a lead from user values; the owner defaults to the acting user."""
+    row = new_lead_row(ctx, given, status=status)
     row["number"] = next_number(ctx)
     row["created_at"] = row["updated_at"] = ctx.at
     columns = ", ".join(row)
@@ -326,8 +342,11 @@ def delete_lead(ctx: Ctx, lead: dict[str, Any], force: bool = False) -> None:
         raise RuleError(
             f"lead {lead['number']} has {deals} deal(s) and {activities} activit{'y' if activities == 1 else 'ies'}:"
             " close it as lost instead, or delete with --force")
+    from leaddesk.store.merge import forget_kept_merges  # only when deleting: keeps the quick path lean
+
     ctx.tx.execute("UPDATE deal SET lead_id = NULL WHERE lead_id = :i", {"i": lead["id"]})
     ctx.tx.execute("DELETE FROM activity WHERE lead_id = :i", {"i": lead["id"]})
+    forget_kept_merges(ctx, lead)  # the leads merged into this one go with it
     ctx.tx.execute("DELETE FROM lead WHERE id = :i", {"i": lead["id"]})
     ctx.record("lead", lead["id"], "delete", "number", lead["number"], None)
 

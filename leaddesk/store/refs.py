@@ -50,8 +50,20 @@ def resolve_lead(tx: Tx, ref: str, region: str, *, lock: bool = False) -> dict[s
     """The one lead a reference names; NotFound or a RuleError listing the candidates."""
     ids = find_leads(tx, ref, region)
     if not ids:
+        text = ref.strip().lstrip("#")
+        merged = merged_into(tx, int(text)) if text.isascii() and text.isdigit() and len(text) < 12 else None
+        if merged is not None:
+            raise NotFound(f"lead #{int(text)} was merged into #{merged[1]} (merge {merged[0]})")
         raise NotFound(f"no lead matches '{ref}'")
     if len(ids) > 1:
         numbers = [str(tx.scalar("SELECT number FROM lead WHERE id = :i", {"i": i})) for i in ids[:10]]
         raise RuleError(f"'{ref}' matches several leads ({', '.join(numbers)}): use the lead number")
     return load_lead(tx, ids[0], lock=lock)
+
+
+def merged_into(tx: Tx, number: int) -> tuple[int, int] | None:
+    """(merge id, number of the lead it is in now) for a lead number that was merged away, else None."""
+    row = tx.one("SELECT m.id, l.number FROM lead_merge m JOIN lead l ON l.id = m.keep_id"
+                 " WHERE NOT m.undone AND (',' || m.merged_numbers || ',') LIKE :p ORDER BY m.id DESC LIMIT 1",
+                 {"p": f"%,{int(number)},%"})
+    return None if row is None else (int(row[0]), int(row[1]))

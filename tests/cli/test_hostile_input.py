@@ -109,7 +109,7 @@ def test_multiline_input_in_a_refusal_stays_one_line(cli: Cli, evil: int) -> Non
 def test_qualify_match_title_is_literal(cli: Cli) -> None:
     cli.add(company="Known", email="dup@x.example.com")
     cli.ok("qualify", "1")
-    cli.add(company="Dup", email="dup@x.example.com", phone="[b]55[/b]")
+    cli.ok("add", "--company", "Dup", "--email", "dup@x.example.com", "--phone", "[b]55[/b]", "--force")
     result = cli("qualify", "[b]55[/b]")
     assert_one_line_refusal(result)
     assert "Customers matching lead [b]55[/b]" in result.out

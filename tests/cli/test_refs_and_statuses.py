@@ -29,7 +29,7 @@ def test_reference_by_unnormalised_phone(cli: Cli) -> None:
 
 def test_reference_shared_by_several_leads_is_refused(cli: Cli) -> None:
     cli.add(**ANN)
-    cli.add(name="Ann Again", email="Ann@Acme.example.com", phone="212 555 0100")
+    cli.ok("add", "--name", "Ann Again", "--email", "Ann@Acme.example.com", "--phone", "212 555 0100", "--force")
     for ref in ("ann@acme.example.com", "(212) 555-0100"):
         result = cli.refused("status", ref, "contacted")
         assert result.err == f"leaddesk: '{ref}' matches several leads (1, 2): use the lead number\n"

@@ -33,7 +33,7 @@ def customers(desk: Desk, query: Any) -> list[dict[str, Any]]:
 
 def existing_customer(desk: Desk, **values: Any) -> int:
     """A customer made from a throw-away lead (the service API has no direct 'add customer')."""
-    lead = desk.add_lead({"company": "Existing Co", **values})
+    lead = desk.add_lead({"company": "Existing Co", **values}, force=True)
     return int(desk.customer_from_lead(str(lead["number"]))["customer_id"])
 
 
@@ -128,7 +128,7 @@ def test_bad_deal_values_are_refused_before_anything_is_written(pdesk: Desk, sna
 @pytest.mark.parametrize("phone", ["212-555-0123", "+1 212 555 0123", "2125550123", "(212)555.0123", "+12125550123"])
 def test_matches_an_existing_customer_by_phone_in_any_format(pdesk: Desk, snapshot: Any, phone: str) -> None:
     customer = existing_customer(pdesk, phone="(212) 555-0123")
-    pdesk.add_lead({"name": "New Person", "phone": phone})
+    pdesk.add_lead({"name": "New Person", "phone": phone}, force=True)
     assert pdesk.matching_customers("2") == [{"id": customer, "name": "Existing Co", "phone": "(212) 555-0123",
                                               "email": None, "matched": ["phone"]}]
     before = snapshot(pdesk)
@@ -143,7 +143,7 @@ def test_matches_an_existing_customer_by_phone_in_any_format(pdesk: Desk, snapsh
 @pytest.mark.parametrize("email", ["INFO@EXISTING.COM", "info@existing.com", "Info@Existing.Com"])
 def test_matches_an_existing_customer_by_email_in_any_case(pdesk: Desk, email: str) -> None:
     customer = existing_customer(pdesk, email="Info@existing.com")
-    pdesk.add_lead({"name": "New Person", "email": email})
+    pdesk.add_lead({"name": "New Person", "email": email}, force=True)
     with pytest.raises(NeedsChoice) as err:
         pdesk.qualify("2")
     assert err.value.choices == [{"id": customer, "name": "Existing Co", "phone": None,
@@ -155,7 +155,7 @@ def test_matches_list_what_matched_for_each_customer(pdesk: Desk) -> None:
     by_phone = existing_customer(pdesk, phone="+1 (212) 555-0123")
     by_email = existing_customer(pdesk, email="A@B.COM")
     existing_customer(pdesk, phone="212 555 0199", email="other@b.com")
-    lead = pdesk.add_lead({"name": "New Person", "phone": "2125550123", "email": "a@B.com"})
+    lead = pdesk.add_lead({"name": "New Person", "phone": "2125550123", "email": "a@B.com"}, force=True)
     with pytest.raises(NeedsChoice) as err:
         pdesk.qualify(str(lead["number"]))
     assert str(err.value) == f"lead {lead['number']} matches 3 existing customer(s): link one or create a new one"
@@ -166,7 +166,7 @@ def test_matches_list_what_matched_for_each_customer(pdesk: Desk) -> None:
 def test_link_a_matching_customer(pdesk: Desk, count: Any) -> None:
     qualified, _won, first_open, _p, _s = info(pdesk)
     customer = existing_customer(pdesk, phone="(212) 555-0123")
-    pdesk.add_lead({"name": "New Person", "phone": "212.555.0123"})
+    pdesk.add_lead({"name": "New Person", "phone": "212.555.0123"}, force=True)
     outcome = pdesk.qualify("2", customer_id=customer)
     assert (outcome["customer_id"], outcome["customer_created"]) == (customer, False)
     assert (outcome["lead"]["customer_id"], outcome["lead"]["status"]) == (customer, qualified or first_open)
@@ -191,7 +191,7 @@ def test_link_an_unknown_customer(pdesk: Desk, snapshot: Any) -> None:
 
 def test_create_a_new_customer_despite_matches(pdesk: Desk, query: Any) -> None:
     existing_customer(pdesk, phone="(212) 555-0123")
-    pdesk.add_lead({"name": "New Person", "company": "Fresh Inc", "phone": "212 555 0123"})
+    pdesk.add_lead({"name": "New Person", "company": "Fresh Inc", "phone": "212 555 0123"}, force=True)
     outcome = pdesk.qualify("2", new_customer=True)
     assert (outcome["customer_id"], outcome["customer_created"]) == (2, True)
     assert [c["name"] for c in customers(pdesk, query)] == ["Existing Co", "Fresh Inc"]
@@ -359,7 +359,7 @@ def test_customer_from_a_qualified_lead_is_refused(desk: Desk) -> None:
 
 def test_qualify_messages_are_one_line(desk: Desk) -> None:
     existing_customer(desk, phone="(212) 555-0123")
-    desk.add_lead({"name": "Ann", "phone": "212 555 0123"})
+    desk.add_lead({"name": "Ann", "phone": "212 555 0123"}, force=True)
     desk.add_lead({"company": "Closed"})
     desk.mark_lost("3", "budget")
     attempts = [lambda: desk.qualify("2"), lambda: desk.qualify("2", customer_id=9),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import DataTable, Static
 
 from leaddesk import clock
 from leaddesk.app import LeadDeskApp, make_app
@@ -76,3 +77,25 @@ async def settle(pilot: Pilot[None]) -> None:
 
 
 SIZES = [(80, 24), (120, 40)]
+
+
+async def calm(pilot: Pilot[None]) -> None:
+    """Let each chain of workers finish (a write, then the reloads it triggers) and the screen repaint."""
+    await pilot.pause()
+    for _ in range(6):
+        if not pilot.app.workers:
+            return
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def text_of(pilot: Pilot[None], selector: str) -> str:
+    """The plain text of a Static on the current screen."""
+    visual = pilot.app.screen.query_one(selector, Static).visual
+    return str(getattr(visual, "plain", visual))
+
+
+def rows_of(pilot: Pilot[None], selector: str) -> list[list[str]]:
+    """The cells of a DataTable on the current screen, as text."""
+    table = pilot.app.screen.query_one(selector, DataTable)
+    return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]

@@ -64,7 +64,8 @@ async def type_into(pilot: Pilot[None], selector: str, text: str) -> None:
 
 def matching_lead(desk: Desk) -> int:
     """A new lead whose phone is Redwood's, written differently: the wizard must offer Redwood."""
-    return int(desk.add_lead({"name": "Rita Match", "company": "Redwood Two", "phone": "(215) 555-0133"})["number"])
+    lead = desk.add_lead({"name": "Rita Match", "company": "Redwood Two", "phone": "(215) 555-0133"}, force=True)
+    return int(lead["number"])
 
 
 def counts(desk: Desk) -> tuple[int, int]:

@@ -1,0 +1,266 @@
+"""The intake endpoint over a real socket: a server on 127.0.0.1, port 0, in a thread."""
+
+from __future__ import annotations
+
+import http.client
+import io
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+from leaddesk.intake import IntakeServer, RateLimiter, make_server
+from leaddesk.settings import Settings
+from leaddesk.store.desk import Desk
+from leaddesk.store.errors import RuleError
+
+TOKEN = "s3cret-token-for-tests-0123"
+FORM = {"Your Name": "Gina Holt", "Email": "gina@holt.example", "Phone": "+1 212 555 0142",
+        "Company": "Holt & Co", "Message": "Please call me about 20 seats."}
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
+    path = tmp_path_factory.mktemp("intake") / "intake.db"
+    opened = Desk.open(str(path), login="web", settings=Settings())
+    opened.init("sales")
+    yield opened
+    opened.close()
+
+
+class Running:
+    """A server serving in a thread, with its log."""
+
+    def __init__(self, desk: Desk, **options: Any) -> None:
+        self.log = io.StringIO()
+        self.server: IntakeServer = make_server(desk, "127.0.0.1", 0, TOKEN, log=self.log, **options)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)
+
+    def request(self, method: str, path: str, body: bytes | None = None,
+                headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], Any]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            response = conn.getresponse()
+            data = response.read()
+            return response.status, dict(response.getheaders()), json.loads(data) if data else None
+        finally:
+            conn.close()
+
+    def post(self, fields: dict[str, Any], *, as_json: bool = False, token: str | None = TOKEN,
+             header: str = "Authorization") -> tuple[int, dict[str, str], Any]:
+        headers = {"Content-Type": "application/json" if as_json else "application/x-www-form-urlencoded"}
+        if token is not None:
+            headers[header] = f"Bearer {token}" if header == "Authorization" else token
+        body = json.dumps(fields).encode() if as_json else urlencode(fields).encode()
+        return self.request("POST", "/leads", body, headers)
+
+
+@pytest.fixture(scope="module")
+def server(desk: Desk) -> Iterator[Running]:
+    running = Running(desk, rate=1000)
+    yield running
+    running.stop()
+
+
+def test_a_good_form_post_creates_a_website_form_lead(server: Running, desk: Desk) -> None:
+    status, headers, data = server.post(FORM)
+    assert status == 201, data
+    assert headers["Content-Type"] == "application/json; charset=utf-8"
+    lead = desk.show(str(data["number"]))
+    assert (lead["contact_name"], lead["email"], lead["company"]) == ("Gina Holt", "gina@holt.example", "Holt & Co")
+    assert lead["source"] == "Website Form" and lead["phone_e164"] == "+12125550142"
+    assert lead["description"] == "Please call me about 20 seats."
+    assert {h["origin"] for h in desk.history(str(data["number"]))} == {"web"}
+
+
+def test_a_json_post_with_the_token_header(server: Running, desk: Desk) -> None:
+    fields = {"first_name": "Hal", "last_name": "Ito", "email": "hal@ito.example", "interests": ["CRM", "Support"],
+              "newsletter": True, "seats": 12, "fax": None}
+    status, _headers, data = server.post(fields, as_json=True, header="X-Leaddesk-Token")
+    assert status == 201, data
+    lead = desk.show(str(data["number"]))
+    assert lead["contact_name"] == "Hal Ito"
+    assert lead["description"] == "interests: CRM, Support\nnewsletter: true\nseats: 12"
+
+
+def test_unknown_fields_are_kept_in_the_description(server: Running, desk: Desk) -> None:
+    status, _headers, data = server.post({**FORM, "utm_campaign_id": "42", "Budget range": "5-10k",
+                                          "owner": "boss"})
+    assert status == 201
+    description = desk.show(str(data["number"]))["description"]
+    assert description == ("Please call me about 20 seats.\n\nowner: boss\nutm_campaign_id: 42\n"
+                           "Budget range: 5-10k")
+
+
+def test_a_bad_email_is_refused_with_the_reason(server: Running, desk: Desk) -> None:
+    leads = desk.count_leads(_all())
+    status, _headers, data = server.post({**FORM, "Email": "gina@@holt"})
+    assert status == 400
+    assert len(data["errors"]) == 1 and "email 'gina@@holt' is not valid" in data["errors"][0]
+    assert list(data["fields"]) == ["email"]
+    status, _headers, data = server.post({"Message": "no name"})
+    assert status == 400 and data["errors"] == ["a lead needs a contact name or a company"]
+    assert desk.count_leads(_all()) == leads
+
+
+@pytest.mark.parametrize("token", [None, "wrong-token-of-the-same-size", ""])
+def test_no_token_or_a_wrong_one_is_unauthorised(server: Running, desk: Desk, token: str | None) -> None:
+    leads = desk.count_leads(_all())
+    status, headers, data = server.post(FORM, token=token)
+    assert status == 401 and headers["WWW-Authenticate"].startswith("Bearer")
+    assert data["errors"][0].startswith("a valid token is needed")
+    status, _headers, _data = server.post(FORM, token="wrong", header="X-Leaddesk-Token")
+    assert status == 401
+    status, _headers, _data = server.request("POST", "/leads", urlencode(FORM).encode(), {
+        "Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Basic {TOKEN}"})
+    assert status == 401
+    assert desk.count_leads(_all()) == leads
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(desk: Desk) -> None:
+    running = Running(desk, max_body=1024)
+    try:
+        leads = desk.count_leads(_all())
+        conn = http.client.HTTPConnection("127.0.0.1", running.server.port, timeout=10)
+        conn.putrequest("POST", "/leads")
+        conn.putheader("Authorization", f"Bearer {TOKEN}")
+        conn.putheader("Content-Type", "application/x-www-form-urlencoded")
+        conn.putheader("Content-Length", str(10**9))  # announced, never sent: the answer comes anyway
+        conn.endheaders()
+        response = conn.getresponse()
+        assert response.status == 413
+        assert json.loads(response.read())["errors"] == ["the body is too large (1000000000 bytes; the limit is 1024)"]
+        conn.close()
+        status, _headers, data = running.post({**FORM, "Message": "x" * 5000})  # sent whole: still a clean 413
+        assert status == 413, data
+        assert running.post(FORM)[0] == 201  # the server goes on
+        assert desk.count_leads(_all()) == leads + 1
+    finally:
+        running.stop()
+
+
+def test_other_content_types_methods_and_paths(server: Running) -> None:
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    status, _h, data = server.request("POST", "/leads", b"name=x", {**auth, "Content-Type": "text/plain"})
+    assert status == 415 and "application/json" in data["errors"][0]
+    status, _h, _d = server.request("POST", "/leads", b"--b--", {**auth, "Content-Type": "multipart/form-data; b=b"})
+    assert status == 415
+    status, headers, _d = server.request("GET", "/leads")
+    assert status == 405 and headers["Allow"] == "POST"
+    assert server.request("PUT", "/leads", b"{}", auth)[0] == 405
+    assert server.request("DELETE", "/leads", None, auth)[0] == 405
+    assert server.request("POST", "/elsewhere", b"{}", auth)[0] == 404
+    assert server.request("GET", "/", None)[0] == 404
+    status, _h, data = server.request("POST", "/leads", b"{not json", {**auth, "Content-Type": "application/json"})
+    assert status == 400 and data["errors"][0].startswith("the body is not valid JSON")
+    status, _h, data = server.request("POST", "/leads", b"[1, 2]", {**auth, "Content-Type": "application/json"})
+    assert status == 400 and data["errors"] == ["the JSON body must be an object of fields"]
+    status, _h, _d = server.request("POST", "/leads", b"name=%FF", {
+        **auth, "Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 400
+
+
+def test_health(server: Running) -> None:
+    status, headers, data = server.request("GET", "/health")
+    assert (status, data) == (200, {"status": "ok"})
+    assert headers["Server"] == "leaddesk-intake"  # no Python version
+
+
+def test_a_client_over_the_rate_limit_gets_429(desk: Desk) -> None:
+    running = Running(desk, rate=3)
+    try:
+        statuses = [running.post(FORM, token="wrong")[0] for _ in range(3)]  # refused posts count too
+        assert statuses == [401, 401, 401]
+        status, headers, data = running.post(FORM)
+        assert status == 429 and int(headers["Retry-After"]) >= 1
+        assert data["errors"][0].startswith("too many requests")
+        assert running.request("GET", "/health")[0] == 200  # health checks are not limited
+    finally:
+        running.stop()
+
+
+def test_the_token_bucket_refills_over_time() -> None:
+    now = [100.0]
+    limiter = RateLimiter(60, now=lambda: now[0])  # one a second, bursts of 60
+    assert all(limiter.allow("a") == 0 for _ in range(60))
+    assert limiter.allow("a") == pytest.approx(1.0)
+    assert limiter.allow("b") == 0  # per client
+    now[0] += 2.5
+    assert limiter.allow("a") == 0 and limiter.allow("a") == 0 and limiter.allow("a") > 0
+    assert RateLimiter(0).allow("a") == 0  # off
+
+
+def test_one_log_line_per_request_without_bodies_or_tokens(desk: Desk) -> None:
+    running = Running(desk)
+    try:
+        running.post({**FORM, "Message": "private words"})
+        running.post(FORM, token="wrong")
+        running.request("GET", "/health?probe=1")
+    finally:
+        running.stop()
+    lines = running.log.getvalue().splitlines()
+    assert len(lines) == 3
+    assert [line.split()[1:5] for line in lines] == [["127.0.0.1", "POST", "/leads", "201"],
+                                                     ["127.0.0.1", "POST", "/leads", "401"],
+                                                     ["127.0.0.1", "GET", "/health", "200"]]
+    text = running.log.getvalue()
+    assert "private" not in text and "gina" not in text and TOKEN not in text and "probe" not in text
+
+
+def test_concurrent_posts_each_get_their_own_lead(server: Running, desk: Desk) -> None:
+    results: list[tuple[int, Any]] = []
+
+    def post(i: int) -> None:
+        status, _h, data = server.post({"name": f"Parallel {i}", "email": f"p{i}@para.example"})
+        results.append((status, data))
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert [status for status, _ in results] == [201] * 12
+    assert len({data["number"] for _, data in results}) == 12
+
+
+def test_the_server_refuses_to_start_without_a_good_token(desk: Desk) -> None:
+    for token in (None, "", "   ", "short"):
+        with pytest.raises(RuleError):
+            make_server(desk, "127.0.0.1", 0, token)
+
+
+def test_a_desk_factory_is_accepted(tmp_path: Path) -> None:
+    running = Running.__new__(Running)
+    running.log = io.StringIO()
+    opened: list[Desk] = []
+
+    def factory() -> Desk:
+        opened.append(Desk.open(str(tmp_path / "f.db"), login="web", settings=Settings()))
+        return opened[0]
+
+    running.server = make_server(factory, "127.0.0.1", 0, TOKEN, log=running.log)
+    running.thread = threading.Thread(target=running.server.serve_forever, daemon=True)
+    running.thread.start()
+    try:
+        status, _h, data = running.post(FORM)
+        assert status == 201 and data == {"number": 1}
+    finally:
+        running.stop()
+        opened[0].close()
+
+
+def _all() -> Any:
+    from leaddesk.store.queries import LeadFilter
+
+    return LeadFilter()
