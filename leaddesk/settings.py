@@ -10,6 +10,14 @@ Example::
     type = "choice"                       # text, number, date, bool, choice
     label = "Industry"
     choices = ["Retail", "Software", "Health"]
+
+    [assignment]                          # who gets a new lead nobody was named for
+    enabled = true
+    teams = { east = ["ann", "bob"], west = ["raj"] }
+    by_zone = { North = "east", South = "raj" }   # zone -> team or login (tried first)
+    by_source = { Referral = "ann" }              # source -> team or login (then)
+    default_team = "east"                         # round-robin over its active reps (last)
+    balance = "round-robin"                       # or "open": the rep with the fewest open leads
 """
 
 from __future__ import annotations
@@ -38,6 +46,27 @@ class CustomField:
         return self.label or self.name.replace("_", " ").capitalize()
 
 
+ASSIGNMENT_KEYS = ("enabled", "teams", "by_zone", "by_source", "default_team", "balance")
+BALANCES = ("round-robin", "open")
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Who gets a new lead when nobody is named (see `leaddesk.store.assignment`)."""
+
+    enabled: bool = False
+    teams: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Team name -> logins of its reps, in rotation order."""
+    by_zone: dict[str, str] = field(default_factory=dict)
+    """Zone -> team or login (a team name wins over a login of the same name)."""
+    by_source: dict[str, str] = field(default_factory=dict)
+    """Source name -> team or login."""
+    default_team: str | None = None
+    """The team that gets leads no zone or source rule took."""
+    balance: str = "round-robin"
+    """How a team's rep is picked: "round-robin" (strict rotation) or "open" (fewest open leads)."""
+
+
 @dataclass(frozen=True)
 class Settings:
     """All user settings, with their defaults."""
@@ -56,6 +85,8 @@ class Settings:
     """Key overrides by binding id, e.g. {"board.move_right" = "ctrl+l"} (see the help screen for ids)."""
     animations: bool = False
     """Animations in the desk (off by default: they cost bandwidth over SSH)."""
+    assignment: Assignment = field(default_factory=Assignment)
+    """Assignment rules for new leads ([assignment] table)."""
     source_path: Path | None = None
     """The file these settings were read from, if any."""
 
@@ -75,6 +106,45 @@ def _custom_fields(raw: Any, path: Path) -> dict[str, CustomField]:
             raise RuleError(f"{path}: custom field '{name}' is a choice but lists no choices")
         fields[name] = CustomField(name=name, type=kind, label=str(spec.get("label", "")), choices=choices)
     return fields
+
+
+def _names(raw: Any, path: Path, what: str) -> dict[str, str]:
+    if not isinstance(raw, dict) or not all(isinstance(v, str) and v.strip() for v in raw.values()):
+        raise RuleError(f"{path}: [assignment] {what} must map names to a team or a login, e.g. {{ North = \"east\" }}")
+    return {str(k).strip(): v.strip() for k, v in raw.items()}
+
+
+def _assignment(raw: Any, path: Path) -> Assignment:
+    if not isinstance(raw, dict):
+        raise RuleError(f"{path}: [assignment] must be a table")
+    unknown = sorted(set(raw) - set(ASSIGNMENT_KEYS))
+    if unknown:
+        raise RuleError(f"{path}: [assignment] has unknown key '{unknown[0]}'; use {', '.join(ASSIGNMENT_KEYS)}")
+    enabled = raw.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise RuleError(f"{path}: [assignment] enabled must be true or false")
+    teams_raw = raw.get("teams", {})
+    if not isinstance(teams_raw, dict):
+        raise RuleError(f"{path}: [assignment] teams must be a table of lists of logins")
+    teams: dict[str, tuple[str, ...]] = {}
+    for name, members in teams_raw.items():
+        if (not isinstance(members, list) or not members
+                or not all(isinstance(m, str) and m.strip() for m in members)):
+            raise RuleError(f"{path}: [assignment] team '{name}' must be a non-empty list of logins")
+        teams[str(name)] = tuple(dict.fromkeys(m.strip() for m in members))
+    by_zone = _names(raw.get("by_zone", {}), path, "by_zone")
+    by_source = _names(raw.get("by_source", {}), path, "by_source")
+    default_team = raw.get("default_team")
+    if default_team is not None and (not isinstance(default_team, str) or default_team not in teams):
+        raise RuleError(f"{path}: [assignment] default_team '{default_team}' is not a team"
+                        f" (teams: {', '.join(teams) or 'none'})")
+    balance = raw.get("balance", "round-robin")
+    if balance not in BALANCES:
+        raise RuleError(f"{path}: [assignment] balance '{balance}' must be one of {', '.join(BALANCES)}")
+    if enabled and not (by_zone or by_source or default_team):
+        raise RuleError(f"{path}: [assignment] is enabled but has no by_zone, by_source or default_team rule")
+    return Assignment(enabled=enabled, teams=teams, by_zone=by_zone, by_source=by_source,
+                      default_team=default_team, balance=balance)
 
 
 def load_settings(path: Path | None = None) -> Settings:
@@ -99,6 +169,7 @@ def load_settings(path: Path | None = None) -> Settings:
         theme=str(raw.get("theme", "textual-dark")),
         keymap={str(k): str(v) for k, v in dict(raw.get("keymap", {})).items()},
         animations=bool(raw.get("animations", False)),
+        assignment=_assignment(raw["assignment"], path) if "assignment" in raw else Assignment(),
         source_path=path,
     )
 

@@ -741,4 +741,4 @@ def run_app(argv: list[str], *, db: str | None = None, user: str | None = None) 
 
 
 # Commands that live in their own modules register themselves on `app` (imported last: they use it).
-from leaddesk.cli import capture, dupes, transfer  # noqa: E402,F401
+from leaddesk.cli import assign, capture, dupes, transfer  # noqa: E402,F401

@@ -593,6 +593,28 @@ class Desk:
             lead = capture.intake_lead(ctx, record)
             return queries.lead_detail(ctx.tx, lead["id"])
 
+    # -- assignment (issue 5; store/assignment.py) ---------------------------------------------------
+    def assignment_rules(self) -> dict[str, Any]:
+        """The [assignment] rules, each team's last served rep and what is wrong with the rules (one line each)."""
+        from leaddesk.store import assignment
+
+        with self._read() as tx:
+            return assignment.describe(tx, self.settings.assignment)
+
+    def assign_rerun(self, *, dry_run: bool = False) -> list[dict[str, Any]]:
+        """Apply the assignment rules to unassigned open leads, one transaction (rolled back on a dry run);
+        one row per lead: number, name, owner (None if no rule gave one), rule, problems."""
+        from leaddesk.store import assignment
+
+        try:
+            with self._ctx() as ctx:
+                done = assignment.rerun(ctx)
+                if dry_run:
+                    raise assignment.DryRunDone(done)
+        except assignment.DryRunDone as rolled_back:
+            return rolled_back.result
+        return done
+
 
 
 DEAL_SELECT = (

@@ -26,7 +26,9 @@ from leaddesk.store.queries import LeadFilter, _where
 PAGE = 1000
 FORMATS = ("csv", "json", "xlsx")
 
-# (header, column of the query below); every header maps back to its field on import (see mapping.py).
+# (header, column of the query below); every header maps back to its field on import (see mapping.py):
+# the status with what a closed status needs (job value, lost reason and note, customer by name; see
+# import_status.py) and `created`, so that a round trip loses no lead.
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("number", "number"), ("contact_name", "contact_name"), ("first_name", "first_name"),
     ("last_name", "last_name"), ("lead_title", "title"), ("company", "company"), ("job_title", "job_title"),
@@ -34,22 +36,25 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("zip", "zip"), ("country", "country"), ("website", "website"), ("zone", "zone"), ("source", "source"),
     ("source_detail", "source_detail"), ("campaign", "campaign"), ("medium", "medium"),
     ("contact_method", "contact_method"), ("type", "type"), ("item", "item"), ("status", "status"),
+    ("job_value", "job_value_cents"), ("lost_reason", "lost_reason"), ("lost_note", "lost_note"),
+    ("customer", "customer"),
     ("priority", "priority"), ("tags", "tags"), ("description", "description"), ("owner", "owner"),
     ("partner", "partner"), ("expected_revenue", "expected_revenue_cents"), ("probability", "probability"),
     ("expected_close", "expected_close"), ("followup", "followup_on"), ("score", "score"),
     ("bant_budget", "bant_budget"), ("bant_budget_note", "bant_budget_note"),
     ("bant_authority", "bant_authority"), ("bant_authority_note", "bant_authority_note"),
     ("bant_need", "bant_need"), ("bant_need_note", "bant_need_note"),
-    ("bant_timeline", "bant_timeline"), ("bant_timeline_note", "bant_timeline_note"),
+    ("bant_timeline", "bant_timeline"), ("bant_timeline_note", "bant_timeline_note"), ("created", "created_at"),
 )
 
 SELECT = (
     "SELECT l.*, s.name AS status, src.name AS source, u.login AS owner, t.name AS type, p.name AS partner,"
-    " i.name AS item, cm.name AS contact_method"
+    " i.name AS item, cm.name AS contact_method, lr.name AS lost_reason, c.name AS customer"
     " FROM lead l JOIN status s ON s.id = l.status_id LEFT JOIN source src ON src.id = l.source_id"
     " LEFT JOIN \"user\" u ON u.id = l.owner_id LEFT JOIN lead_type t ON t.id = l.type_id"
     " LEFT JOIN partner p ON p.id = l.partner_id LEFT JOIN item i ON i.id = l.item_id"
     " LEFT JOIN contact_method cm ON cm.id = l.contact_method_id"
+    " LEFT JOIN lost_reason lr ON lr.id = l.lost_reason_id LEFT JOIN customer c ON c.id = l.customer_id"
 )
 
 

@@ -1,17 +1,19 @@
 """Importing leads from CSV and Excel files, in bulk, with the rules of a lead typed by hand.
 
-How it works:
-- `open_table()` reads a file's header and streams its rows: CSV in any common delimiter
-  (`,` `;` tab `|`, taken from the header line) and encoding (UTF-8 with or without BOM,
-  UTF-16 with BOM, else Windows-1252, else Latin-1, with a warning), quoted newlines kept;
-  `.xlsx` through openpyxl in read-only mode (first sheet or a named one).
-- `mapping.map_columns()` matches the headers to fields.
-- `run_import()` validates every row with `leads.new_lead_row()` (the same code `add_lead`
-  uses; `fields.prepare` behind it, memoised per distinct value) and writes the good rows in
-  chunks with one multi-row insert each (`executemany` on SQLite). Memory stays flat: rows are
-  streamed, duplicates are looked up per chunk in the database (where earlier rows of the same
-  file already are), and only the first problems are kept for the report; every row that is not
-  imported goes to the error CSV with its reason.
+The pieces, one job each:
+- `tabular.open_table()` reads a file's header and streams its rows (CSV in any delimiter and
+  encoding, `.xlsx`);
+- `mapping.map_columns()` matches the headers to fields;
+- `import_checks` checks values like `fields.prepare` (memoised per distinct value), with
+  `import_worker`'s helper process on large files; `import_status` lets a row start in a closed
+  or qualified status when it carries what that status needs;
+- `import_report` keeps the problems and writes the error CSV;
+- this module runs the import: `run_import()` validates every row with `leads.new_lead_row()`
+  (the same code `add_lead` uses) and writes the good rows in chunks with one multi-row insert
+  each (`executemany` on SQLite). Memory stays flat: rows are streamed, duplicates are looked up
+  per chunk in the database (where earlier rows of the same file already are), and only the
+  first problems are kept for the report; every row that is not imported goes to the error CSV
+  with its reason. It also lists and undoes batches.
 - All of one import is one transaction: a killed import leaves nothing (no leads, no batch).
   A dry run is the same transaction rolled back by the caller.
 - History: one `create` row per imported lead (field `import_batch_id`, the batch), not one row
@@ -20,459 +22,38 @@ How it works:
 
 from __future__ import annotations
 
-import codecs
-import csv
 import json
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 from leaddesk.settings import Settings
-from leaddesk.store import fields, leads
+from leaddesk.store import fields, leads  # noqa: F401 - `importing.fields` is used by callers
 from leaddesk.store.context import Ctx
 from leaddesk.store.db import Tx
 from leaddesk.store.errors import NotFound, RuleError
-from leaddesk.store.mapping import CUSTOM, ColumnMap, lead_values, map_columns, norm, resolve_field
+from leaddesk.store.import_checks import CachingTx, FieldError, FieldMemo
+from leaddesk.store.import_report import ERROR_COLUMN, ErrorFile, Problem, error_path_for
+from leaddesk.store.import_status import Closing, apply, created_at, link_customer, split_closing, target_status
+from leaddesk.store.import_worker import FieldWorker, use_worker, worker_fields
+from leaddesk.store.mapping import ColumnMap, lead_values, map_columns, norm, resolve_field
+from leaddesk.store.rules import why_not_by_hand
+from leaddesk.store.tabular import Table, open_table
+
+__all__ = [  # the public names callers import from here (the pieces live in their own modules)
+    "CHUNK", "ERROR_COLUMN", "Candidate", "DryRunDone", "ErrorFile", "FieldMemo", "ImportOptions", "Plan",
+    "Problem", "Run", "Table", "assign_owners", "error_path_for", "insert_many", "list_batches", "open_table",
+    "plan_import", "preview", "run_import", "undo_batch", "use_worker",
+]
 
 CHUNK = 500
 SHOWN = 50  # problems kept for the report (all of them go to the error file)
-ERROR_COLUMN = "error"
 ON_DUPLICATE = ("skip", "update", "create")
 UNKNOWN = ("keep", "ignore")
 SEED_001 = ("contact_name", "phone", "source", "company_name", "email", "address", "city", "state", "priority",
             "description")
 SEED_001_REQUIRED = ("name", "phone", "source")
-DELIMITERS = (",", ";", "\t", "|")
-TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
-
-
-# -- reading files -------------------------------------------------------------------------------
-@dataclass
-class Table:
-    """A file's header and a way to stream its data rows as (line number, cells)."""
-
-    path: Path
-    kind: str  # csv or xlsx
-    headers: list[str]
-    rows: Callable[[], Iterator[tuple[int, list[str]]]]
-    total: int  # an estimate of the data rows (for progress)
-    encoding: str | None = None
-    delimiter: str | None = None
-    sheet: str | None = None
-    warnings: list[str] = field(default_factory=list)
-
-
-def open_table(path: Path, sheet: str | None = None) -> Table:
-    """Read a CSV or XLSX file's header; RuleError when it cannot be read."""
-    if not path.exists():
-        raise NotFound(f"there is no file {path}")
-    if path.is_dir():
-        raise RuleError(f"{path} is a folder, not a file")
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        return _open_xlsx(path, sheet)
-    if suffix in (".xls", ".ods", ".numbers"):
-        raise RuleError(f"{path.name}: save it as .xlsx or .csv first (this format is not read)")
-    if sheet:
-        raise RuleError("--sheet is for .xlsx files")
-    return _open_csv(path)
-
-
-def sniff_encoding(path: Path) -> tuple[str, int, str | None]:
-    """(encoding, number of line breaks, warning or None), reading the file in blocks (never whole)."""
-    with path.open("rb") as handle:
-        head = handle.read(4)
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16", _count_lines(path, b"\n\x00" if head.startswith(codecs.BOM_UTF16_LE) else b"\x00\n"), None
-    lines = 0
-    utf8_ok = True
-    cp1252_ok = True
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            lines += block.count(b"\n")
-            if utf8_ok:
-                try:
-                    decoder.decode(block)
-                except UnicodeDecodeError:
-                    utf8_ok = False
-            if not utf8_ok and cp1252_ok:
-                cp1252_ok = not any(byte in block for byte in (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d"))
-    if utf8_ok:
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            utf8_ok = False
-    if utf8_ok:
-        return "utf-8-sig", lines, None
-    if cp1252_ok:
-        return "cp1252", lines, f"{path.name} is not UTF-8: read as Windows-1252 (cp1252); check accented names"
-    return "latin-1", lines, f"{path.name} is not UTF-8: read as Latin-1; check accented names"
-
-
-def _count_lines(path: Path, newline: bytes) -> int:
-    count = 0
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            count += block.count(newline)
-    return count
-
-
-def sniff_delimiter(header_line: str) -> str:
-    """The delimiter of a CSV: the candidate found most often (outside quotes) in its header line."""
-    counts = dict.fromkeys(DELIMITERS, 0)
-    quoted = False
-    for ch in header_line:
-        if ch == '"':
-            quoted = not quoted
-        elif not quoted and ch in counts:
-            counts[ch] += 1
-    best = max(DELIMITERS, key=lambda d: counts[d])  # ties: the first in DELIMITERS
-    return best if counts[best] else ","
-
-
-def _open_csv(path: Path) -> Table:
-    encoding, lines, warning = sniff_encoding(path)
-    csv.field_size_limit(16 * 1024 * 1024)  # long cells are refused by the field rules, with their line
-    with path.open(encoding=encoding, newline="") as handle:
-        first = handle.readline()
-        delimiter = sniff_delimiter(first)
-        handle.seek(0)
-        reader = csv.reader(handle, delimiter=delimiter)
-        try:
-            headers = next(reader, None)
-        except csv.Error as exc:
-            raise RuleError(f"{path.name} line 1: {exc}") from None
-    if not headers or not any(h.strip() for h in headers):
-        raise RuleError(f"{path.name} is empty: the first line must name the columns")
-
-    def rows() -> Iterator[tuple[int, list[str]]]:
-        with path.open(encoding=encoding, newline="") as handle:
-            reader = csv.reader(handle, delimiter=delimiter)
-            last = 0
-            try:
-                for number, cells in enumerate(reader):
-                    start, last = last + 1, reader.line_num
-                    if number:
-                        yield start, cells
-            except csv.Error as exc:
-                raise RuleError(f"{path.name} line {last + 1}: {exc}") from None
-
-    warnings = [warning] if warning else []
-    return Table(path, "csv", [h.strip() for h in headers], rows, max(lines - 1, 0), encoding, delimiter,
-                 warnings=warnings)
-
-
-def cell_text(value: Any) -> str:
-    """A spreadsheet cell as import text: dates as ISO, whole floats without '.0', booleans as yes/no."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == time(0) else value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _open_xlsx(path: Path, sheet: str | None) -> Table:
-    import zipfile
-
-    from openpyxl import load_workbook
-
-    def open_sheet() -> Any:
-        try:
-            book = load_workbook(path, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-            raise RuleError(f"{path.name} is not a readable .xlsx file: {exc}") from None
-        if sheet is None:
-            return book, book.worksheets[0]
-        names = {name.casefold(): name for name in book.sheetnames}
-        if sheet.casefold() not in names:
-            book.close()
-            raise RuleError(f"{path.name} has no sheet '{sheet}' (sheets: {', '.join(book.sheetnames)})")
-        return book, book[names[sheet.casefold()]]
-
-    book, ws = open_sheet()
-    try:
-        header_row = 0
-        headers: list[str] = []
-        for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
-            cells = [cell_text(v).strip() for v in values]
-            if any(cells):
-                header_row, headers = number, cells
-                break
-        while headers and not headers[-1]:
-            headers.pop()
-        total = max((ws.max_row or 0) - header_row, 0)
-        title = ws.title
-    finally:
-        book.close()
-    if not headers:
-        raise RuleError(f"{path.name}: sheet '{title}' is empty: its first row must name the columns")
-
-    def rows() -> Iterator[tuple[int, list[str]]]:
-        book, ws = open_sheet()
-        try:
-            for number, values in enumerate(ws.iter_rows(min_row=header_row + 1, values_only=True),
-                                            start=header_row + 1):
-                yield number, [cell_text(v) for v in values]
-        finally:
-            book.close()
-
-    return Table(path, "xlsx", headers, rows, total, sheet=title)
-
-
-# -- validation, memoised ------------------------------------------------------------------------
-CATALOG_TABLES = {"source", "item", "lead_type", "contact_method", "partner", '"user"', "user", "status",
-                  "lead_type_status", "lost_reason", "customer"}
-_TABLES_RE = re.compile(r"\b(?:FROM|JOIN)\s+(\"?\w+\"?)", re.IGNORECASE)
-
-
-class CachingTx:
-    """A transaction that remembers the answers of reads on the catalog (sources, users, statuses...):
-    they do not change during an import, and `fields.prepare` asks them for every row."""
-
-    def __init__(self, tx: Tx) -> None:
-        self.inner = tx
-        self.dialect = tx.dialect
-        self.lock_suffix = tx.lock_suffix
-        self._memo: dict[tuple[str, str, tuple[Any, ...]], Any] = {}
-        self._cacheable: dict[str, bool] = {}
-
-    def _cached(self, kind: str, sql: str, params: Any, run: Callable[[], Any]) -> Any:
-        cacheable = self._cacheable.get(sql)
-        if cacheable is None:
-            tables = _TABLES_RE.findall(sql)
-            cacheable = (sql.lstrip().upper().startswith("SELECT") and bool(tables)
-                         and all(t.lower() in CATALOG_TABLES for t in tables))
-            self._cacheable[sql] = cacheable
-        if not cacheable:
-            return run()
-        key = (kind, sql, tuple(sorted((params or {}).items())))
-        if key not in self._memo:
-            self._memo[key] = run()
-        return self._memo[key]
-
-    def all(self, sql: str, params: Any = None) -> list[Any]:
-        """All rows (remembered for catalog reads)."""
-        return list(self._cached("all", sql, params, lambda: self.inner.all(sql, params)))
-
-    def one(self, sql: str, params: Any = None) -> Any | None:
-        """The first row (remembered for catalog reads)."""
-        return self._cached("one", sql, params, lambda: self.inner.one(sql, params))
-
-    def scalar(self, sql: str, params: Any = None) -> Any:
-        """The first column of the first row (remembered for catalog reads)."""
-        return self._cached("scalar", sql, params, lambda: self.inner.scalar(sql, params))
-
-    def execute(self, sql: str, params: Any = None) -> int:
-        """A write: forgets what was remembered."""
-        self._memo.clear()
-        return self.inner.execute(sql, params)
-
-    def insert(self, sql: str, params: Any = None) -> int:
-        """An insert: forgets what was remembered."""
-        self._memo.clear()
-        return self.inner.insert(sql, params)
-
-
-class FieldError(RuleError):
-    """A field value refused by the field rules; knows which field."""
-
-    def __init__(self, target: str, message: str) -> None:
-        super().__init__(message)
-        self.target = target
-
-
-# Fields whose values repeat across rows: each distinct value is validated once.
-REPEATING = {"source", "city", "state", "country", "zone", "priority", "tags", "owner", "partner", "type", "item",
-             "contact_method", "campaign", "medium", "followup", "expected_close", "probability", "expected_revenue",
-             "score", "job_title", "zip", "company", "website", "source_detail", "bant_budget", "bant_authority",
-             "bant_need", "bant_timeline"}
-MEMO_LIMIT = 50_000
-
-
-class FieldMemo:
-    """`fields.prepare`, one field at a time (to say which one is wrong), remembering repeated values."""
-
-    def __init__(self) -> None:
-        self.memo: dict[tuple[str, str], dict[str, Any] | FieldError] = {}
-        self.ready: dict[tuple[str, str], dict[str, Any] | FieldError] = {}  # checked by the helper process
-        self.statuses: dict[tuple[str | None, Any], int | RuleError] = {}
-
-    def prepare(self, tx: Tx, settings: Settings, given: dict[str, Any]) -> dict[str, Any]:
-        """Column values for `given`, like `fields.prepare`; FieldError names the failing field."""
-        columns: dict[str, Any] = {}
-        for name, value in given.items():
-            if name == "custom":
-                continue
-            key = (name, value)
-            hit = self.memo.get(key) if name in REPEATING else self.ready.get(key)
-            if hit is None:
-                try:
-                    hit = fields.prepare(tx, settings, {name: value})
-                except RuleError as exc:
-                    hit = FieldError(name, str(exc))
-                if name in REPEATING:
-                    if len(self.memo) >= MEMO_LIMIT:
-                        self.memo.clear()
-                    self.memo[key] = hit
-            if isinstance(hit, FieldError):
-                raise FieldError(hit.target, str(hit))
-            columns.update(hit)
-        return columns
-
-    def initial_status(self, ctx: Ctx, row: dict[str, Any], status: str | None) -> int:
-        """`leads._initial_status`, once per distinct (status, lead type)."""
-        key = (status, row.get("type_id"))
-        hit = self.statuses.get(key)
-        if hit is None:
-            try:
-                hit = leads._initial_status(ctx, row, status)
-            except RuleError as exc:
-                hit = exc
-            self.statuses[key] = hit
-        if isinstance(hit, RuleError):
-            raise RuleError(str(hit))
-        return hit
-
-    def check_custom(self, settings: Settings, custom: dict[str, Any]) -> None:
-        """Refuse a bad custom field value with its field named."""
-        for name, value in custom.items():
-            spec = settings.custom_fields.get(name)
-            if spec is None:
-                raise FieldError(CUSTOM + name, f"unknown custom field '{name}'")
-            try:
-                fields.parse_custom_value(spec, value)
-            except RuleError as exc:
-                raise FieldError(CUSTOM + name, str(exc)) from None
-
-
-# -- a helper process for the field rules that need no database ----------------------------------
-# On a large file the rules that need no database (email and phone above all, names, free text)
-# run in a second process one chunk ahead of the main loop, which meanwhile checks the rest,
-# looks for duplicates and writes. Same functions (`fields.prepare`), other CPU.
-WORKER_FROM = 5000  # estimated rows; smaller files are checked in the main process only
-PURE_KINDS = {"name", "text", "longtext", "email", "phone", "priority", "probability", "money", "date", "int",
-              "bant", "tags"}
-
-
-def worker_fields() -> set[str]:
-    """The fields the helper process checks: those needing no database that rarely repeat."""
-    return {f.name for f in fields.FIELDS.values() if f.kind in PURE_KINDS and f.name not in REPEATING}
-
-
-class _NoTx:
-    """Stands for a transaction where none may be used (the helper process has no database)."""
-
-    dialect = "none"
-    lock_suffix = ""
-
-    def __getattr__(self, name: str) -> Any:
-        raise AssertionError("the import helper process has no database")
-
-
-def _speed_up_email_domains() -> None:
-    """In the helper process only: remember email_validator's domain check per domain (a pure function
-    of the domain; most addresses share a few domains). Nothing changes if the library differs."""
-    import functools
-    import sys
-
-    import email_validator  # noqa: F401 - loads the submodule patched below
-
-    module = sys.modules.get("email_validator.validate_email")
-    check = getattr(module, "validate_email_domain_name", None)
-    if module is not None and callable(check):
-        module.validate_email_domain_name = functools.lru_cache(maxsize=4096)(check)  # type: ignore[attr-defined]
-
-
-def _worker(conn: Any, parent_end: Any, settings: Settings) -> None:
-    parent_end.close()  # so that the parent's death reads as end of file here
-    _speed_up_email_domains()
-    notx: Any = _NoTx()
-    while True:
-        try:
-            items = conn.recv()
-        except (EOFError, OSError):
-            return
-        if items is None:
-            return
-        out: list[tuple[bool, Any]] = []
-        for name, value in items:
-            try:
-                out.append((True, fields.prepare(notx, settings, {name: value})))
-            except RuleError as exc:
-                out.append((False, str(exc)))
-        try:
-            conn.send(out)
-        except OSError:
-            return
-
-
-class FieldWorker:
-    """The helper process and a thread that feeds it, so that sending never waits on receiving."""
-
-    def __init__(self, settings: Settings) -> None:
-        import multiprocessing
-        import queue
-        import threading
-
-        context = multiprocessing.get_context("fork")
-        self.conn, child = context.Pipe()
-        self.process = context.Process(target=_worker, args=(child, self.conn, settings), daemon=True)
-        self.process.start()
-        child.close()
-        self.outbox: queue.Queue[Any] = queue.Queue()
-        self.sender = threading.Thread(target=self._send, daemon=True)
-        self.sender.start()
-
-    def _send(self) -> None:
-        while True:
-            items = self.outbox.get()
-            try:
-                self.conn.send(items)
-            except OSError:
-                return
-            if items is None:
-                return
-
-    def submit(self, items: list[tuple[str, str]]) -> None:
-        """Queue a chunk's (field, value) pairs; results come back in order from `results()`."""
-        self.outbox.put(items)
-
-    def results(self, items: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any] | FieldError]:
-        """The checked values of the oldest submitted chunk."""
-        answers = self.conn.recv()
-        return {key: (value if ok else FieldError(key[0], value))
-                for key, (ok, value) in zip(items, answers, strict=True)}
-
-    def close(self) -> None:
-        """Stop the helper process."""
-        self.outbox.put(None)
-        self.sender.join(timeout=5)
-        self.process.join(timeout=5)
-        if self.process.is_alive():
-            self.process.terminate()
-        self.conn.close()
-
-
-def use_worker(total: int) -> bool:
-    """A helper process pays off on large files, on Linux, with more than one CPU. It is forked, so only
-    from a single-threaded process (the command line): forking beside other threads (the TUI runs imports
-    in a worker thread) could copy a lock another thread holds; there the import runs in one process."""
-    import os
-    import sys
-    import threading
-
-    return (total >= WORKER_FROM and sys.platform.startswith("linux") and (os.cpu_count() or 1) > 1
-            and threading.active_count() == 1)
 
 
 # -- the import ----------------------------------------------------------------------------------
@@ -502,21 +83,6 @@ class ImportOptions:
             raise RuleError(f"--on-duplicate must be {', '.join(ON_DUPLICATE)}, not '{self.on_duplicate}'")
         if self.unknown not in UNKNOWN:
             raise RuleError(f"--unknown must be keep or ignore, not '{self.unknown}'")
-
-
-@dataclass
-class Problem:
-    """A row not imported (rejected or duplicate) or imported with a warning."""
-
-    line: int
-    kind: str  # rejected, duplicate, warning
-    column: str
-    reason: str
-
-    def text(self) -> str:
-        """One line for the report."""
-        where = f", column '{self.column}'" if self.column else ""
-        return f"line {self.line}{where}: {self.reason}"
 
 
 @dataclass
@@ -592,6 +158,7 @@ class Candidate:
     given: dict[str, Any]  # the row's own values (without the unknown columns)
     status: str | None = None
     kept: str = ""  # the unknown columns as "Header: value" lines, for the description
+    closing: Closing = field(default_factory=Closing)  # customer, created, what a closed status needs
 
 
 @dataclass
@@ -611,64 +178,13 @@ class Run:
     seen: dict[str, tuple[int, int]] = field(default_factory=dict)  # key -> (number, line) in this chunk
 
 
-class ErrorFile:
-    """The CSV of rows not imported: the file's columns plus `error`; opened on first use."""
-
-    def __init__(self, path: Path, headers: list[str]) -> None:
-        self.path = path
-        self.replace_last = bool(headers) and headers[-1] == ERROR_COLUMN
-        self.headers = headers if self.replace_last else [*headers, ERROR_COLUMN]
-        self.width = len(headers)
-        self._handle: Any = None
-        self._writer: Any = None
-        self.count = 0
-
-    @property
-    def part(self) -> Path:
-        """Where the file is written until the import is over (a killed import leaves only this)."""
-        return self.path.with_name(self.path.name + ".part")
-
-    def write(self, cells: list[str], reason: str) -> None:
-        """Add a row with its reason."""
-        if self._writer is None:
-            try:
-                self._handle = self.part.open("w", encoding="utf-8", newline="")
-            except OSError as exc:
-                raise RuleError(f"cannot write the error file {self.path}: {exc}") from None
-            self._writer = csv.writer(self._handle)
-            self._writer.writerow(self.headers)
-        data = list(cells)
-        if self.replace_last:
-            data = data[: self.width - 1]
-            data += [""] * (self.width - 1 - len(data))
-        elif len(data) < self.width:
-            data += [""] * (self.width - len(data))
-        self._writer.writerow([*data, reason])
-        self.count += 1
-
-    def close(self, complete: bool) -> None:
-        """Close; put the file in place when the import went through, remove it otherwise."""
-        if self._handle is None:
-            return
-        self._handle.close()
-        self._handle = None
-        if complete:
-            self.part.replace(self.path)
-        else:
-            self.part.unlink(missing_ok=True)
-            self.count = 0
-
-
-def error_path_for(path: Path) -> Path:
-    """Where the error CSV of an import goes: FILE.errors.csv next to the input."""
-    return path.with_name(f"{path.stem}.errors.csv")
-
-
 def assign_owners(ctx: Ctx, rows: list[dict[str, Any]]) -> None:
     """Hook for the assignment rules of the team-desk issue (issue 5): called on every chunk of new lead
     rows before they are inserted, it may set `owner_id` (rows without an owner column default to the
-    importing user, as a lead typed by hand does). It does nothing yet."""
-    return None
+    importing user, as a lead typed by hand does, unless the [assignment] rules are on)."""
+    from leaddesk.store import assignment
+
+    assignment.assign_owners(ctx, rows)
 
 
 def run_import(ctx: Ctx, plan: Plan, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
@@ -710,6 +226,10 @@ def run_import(ctx: Ctx, plan: Plan, progress: Callable[[int, int], None] | None
             worker.close()
         if run.errors is not None:
             run.errors.close(complete)
+    notes = list(plan.notes)
+    if run.errors is not None and not options.dry_run and run.errors.remove_stale():
+        notes.append(f"no row was rejected: removed the old error file {run.errors.path.name}"
+                          " an earlier import of this file left")
     if run.next_number is not None:
         tx.execute("UPDATE setting SET value = :n WHERE key = 'last_lead_number'", {"n": str(run.next_number - 1)})
     counts = run.counts
@@ -722,7 +242,7 @@ def run_import(ctx: Ctx, plan: Plan, progress: Callable[[int, int], None] | None
     return {
         "batch": batch_id, "file": str(plan.table.path), "dry_run": options.dry_run, **counts,
         "on_duplicate": options.on_duplicate, "unknown": options.unknown, "required": plan.require,
-        "mapping": [{"column": h, "field": t} for h, t in plan.cmap.describe()], "notes": plan.notes,
+        "mapping": [{"column": h, "field": t} for h, t in plan.cmap.describe()], "notes": notes,
         "problems": [p.__dict__ for p in sorted(run.problems, key=lambda p: p.line)], "more_problems": max(
             counts["rejected"] + counts["duplicates"] + counts["warnings"] - len(run.problems), 0),
         "error_file": str(run.errors.path) if run.errors is not None and run.errors.count else None,
@@ -780,6 +300,7 @@ def _take(run: Run, line: int, cells: list[str], mapped: tuple[dict[str, str], d
             _report(run, Problem(line, "rejected", _headers_of(plan.cmap, target), f"{target} is required"), cells)
             return
     given, status = lead_values(values)
+    given, closing = split_closing(given)
     kept = ""
     new = given
     if extra and plan.options.unknown == "keep":
@@ -787,8 +308,14 @@ def _take(run: Run, line: int, cells: list[str], mapped: tuple[dict[str, str], d
         new = {**given, "description": _with_kept(given.get("description"), kept)}
     try:
         run.memo.check_custom(ctx.settings, given.get("custom") or {})
-        row = leads.new_lead_row(ctx, new, status=status, prepare_values=run.memo.prepare,
+        try:
+            closed = target_status(ctx, status)
+        except RuleError as exc:
+            raise FieldError("status", str(exc)) from None
+        row = leads.new_lead_row(ctx, new, status=None if closed else status, prepare_values=run.memo.prepare,
                                  initial_status=run.memo.initial_status)
+        apply(ctx, row, closed, closing)
+        closing.created = created_at(ctx, closing.created) or ""
     except FieldError as exc:
         run.counts["rejected"] += 1
         _report(run, Problem(line, "rejected", _headers_of(plan.cmap, exc.target), str(exc)), cells)
@@ -809,7 +336,7 @@ def _take(run: Run, line: int, cells: list[str], mapped: tuple[dict[str, str], d
         _report(run, Problem(line, "warning", _headers_of(plan.cmap, "phone"),
                              f"phone '{row['phone']}' is not a full number: imported as typed, not used to find"
                              " duplicates"))
-    run.pending.append(Candidate(line, cells, row, given, status, kept))
+    run.pending.append(Candidate(line, cells, row, given, status, kept, closing))
 
 
 def _with_kept(description: str | None, kept: str) -> str:
@@ -906,7 +433,11 @@ def _update(run: Run, cand: Candidate, number: int) -> None:
         lead = leads.edit_lead(ctx, lead, given)
         if cand.status:
             column = _headers_of(run.plan.cmap, "status")
-            leads.set_status(ctx, lead, cand.status, reopen=False)
+            lead = _update_status(ctx, lead, cand)
+        if cand.closing.customer and not lead.get("customer_id"):
+            column = _headers_of(run.plan.cmap, "customer")
+            customer = link_customer(ctx, lead, cand.closing.customer)
+            lead = leads._apply(ctx, lead, {"customer_id": customer}, "customer")
     except RuleError as exc:
         ctx.tx.execute("ROLLBACK TO SAVEPOINT import_update")
         run.counts["rejected"] += 1
@@ -918,15 +449,46 @@ def _update(run: Run, cand: Candidate, number: int) -> None:
     run.counts["updated"] += 1
 
 
+def _update_status(ctx: Ctx, lead: dict[str, Any], cand: Candidate) -> dict[str, Any]:
+    """--on-duplicate update of the status: picked (open statuses), won or lost by the lead actions."""
+    assert cand.status is not None
+    target = target_status(ctx, cand.status)
+    closing = cand.closing
+    if target is None:
+        return leads.set_status(ctx, lead, cand.status, reopen=False)[0]
+    if lead["status_id"] == target.id:
+        return lead
+    if target.category == "won" and closing.job_value:
+        return leads.mark_won(ctx, lead, closing.job_value)
+    if target.category == "lost":
+        return leads.mark_lost(ctx, lead, closing.lost_reason or None, closing.lost_note)
+    raise RuleError(why_not_by_hand(target))
+
+
 def _insert(run: Run, cands: list[Candidate]) -> None:
     if not cands:
         return
     ctx = run.ctx
-    rows = [c.row for c in cands]
+    linked = []
+    for cand in cands:
+        if cand.closing.customer:
+            try:
+                cand.row["customer_id"] = link_customer(ctx, cand.row, cand.closing.customer)
+            except FieldError as exc:
+                run.counts["rejected"] += 1
+                _report(run, Problem(cand.line, "rejected", _headers_of(run.plan.cmap, exc.target), str(exc)),
+                        cand.cells)
+                continue
+        linked.append(cand)
+    if not linked:
+        return
+    rows = [c.row for c in linked]
     assign_owners(ctx, rows)
-    for row in rows:
-        row["created_at"] = row["updated_at"] = ctx.at
-        row["import_batch_id"] = run.batch_id
+    for cand in linked:
+        cand.row["customer_id"] = cand.row.get("customer_id")  # every row has the same columns: one statement
+        cand.row["created_at"] = cand.closing.created or ctx.at
+        cand.row["updated_at"] = ctx.at
+        cand.row["import_batch_id"] = run.batch_id
     insert_many(ctx.tx, "lead", rows)
     ctx.tx.inner.execute(  # type: ignore[attr-defined]
         "INSERT INTO history (change_id, entity, entity_id, action, field, old, new, user_id, at, origin)"
@@ -973,7 +535,7 @@ def list_batches(tx: Tx, limit: int = 50) -> list[dict[str, Any]]:
 
 
 UNTOUCHED = (
-    "l.import_batch_id = :b AND l.version = 1 AND l.updated_at = l.created_at"
+    "l.import_batch_id = :b AND l.version = 1"  # every change bumps the version (created_at may be the file's)
     " AND NOT EXISTS (SELECT 1 FROM activity a WHERE a.lead_id = l.id)"
     " AND NOT EXISTS (SELECT 1 FROM deal d WHERE d.lead_id = l.id)"
     " AND NOT EXISTS (SELECT 1 FROM lead_merge m WHERE m.keep_id = l.id)"

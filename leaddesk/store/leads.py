@@ -158,8 +158,8 @@ def new_lead_row(ctx: Ctx, given: dict[str, Any], *, status: str | None = None,
     if not (row.get("contact_name") or row.get("company")):
         raise RuleError("a lead needs a contact name or a company")
     row.setdefault("contact_name", "")
-    if "owner_id" not in row:
-        row["owner_id"] = ctx.user_id
+    if "owner_id" not in row:  # with assignment rules on, `assignment.assign_owners` picks the owner
+        row["owner_id"] = None if ctx.settings.assignment.enabled else ctx.user_id
     row["custom"] = dump_custom(prepare_custom(ctx.settings, {}, given.get("custom") or {}))
     row["status_id"] = (initial_status or _initial_status)(ctx, row, status)
     _fill_title(ctx, row)
@@ -168,8 +168,12 @@ def new_lead_row(ctx: Ctx, given: dict[str, Any], *, status: str | None = None,
 
 
 def add_lead(ctx: Ctx, given: dict[str, Any], *, status: str | None = None) -> dict[str, Any]:
-    """Create a lead from user values; the owner defaults to the acting user."""
+    """Create a lead from user values; the owner defaults to the acting user (or the assignment rules')."""
     row = new_lead_row(ctx, given, status=status)
+    if row["owner_id"] is None and "owner" not in given:
+        from leaddesk.store import assignment
+
+        assignment.assign_owners(ctx, [row])
     row["number"] = next_number(ctx)
     row["created_at"] = row["updated_at"] = ctx.at
     columns = ", ".join(row)

@@ -8,7 +8,9 @@ priority, description`). `--map "Header=field"` overrides (`-` or `ignore` skips
 
 Mapped values come back keyed by target:
 - a lead field name of `fields.FIELDS` (ready for `fields.prepare` / `leads.add_lead`),
-- `status` (the status a new lead starts in, `add_lead(status=...)`),
+- `status` (the status a new lead starts in, `add_lead(status=...)`; a closed one with what it needs:
+  `job_value`, `lost_reason`, `lost_note`, `customer` by name, see `import_status`),
+- `created` (when the lead was created, as an export writes it),
 - `custom.NAME` for a custom field defined in settings,
 - `number` for a lead number column (reported, never imported: this desk numbers its leads).
 `lead_values()` turns such a dict into `(values for add_lead, status)`.
@@ -29,7 +31,7 @@ from leaddesk.store.fields import FIELDS
 IGNORE = ("-", "ignore")
 CUSTOM = "custom."
 # Targets that are not lead fields but are understood by the import.
-EXTRA_TARGETS = ("status", "number")
+EXTRA_TARGETS = ("status", "number", "lost_reason", "lost_note", "created")
 
 
 def norm(text: str) -> str:
@@ -99,6 +101,10 @@ SYNONYMS: dict[str, str] = {
     **_syn("contact_method", "Contact Method", "Preferred Contact Method", "Preferred Contact"),
     **_syn("score", "Score", "Lead Score", "HubSpot Score"),
     **_syn("number", "Number", "Lead Number", "Lead No", "Lead #"),
+    **_syn("lost_reason", "Lost Reason", "Loss Reason", "Reason Lost", "Lost Reason Name", "Disqualify Reason",
+           "Disqualification Reason"),
+    **_syn("lost_note", "Lost Note", "Lost Reason Note", "Loss Note", "Lost Reason Details"),
+    **_syn("created", "Created At"),
     # seed 001's columns (contact_name, phone, source are the required ones)
     **_syn("name", "contact_name"),
     **_syn("company", "company_name"),
@@ -165,7 +171,7 @@ def resolve_field(text: str, settings: Settings | None = None) -> str | None:
         return custom_target(raw)
     target = _target_for(raw, _known_targets(settings))
     if target is None:
-        names = ", ".join(sorted([*FIELDS, "status"]))
+        names = ", ".join(sorted([*FIELDS, *EXTRA_TARGETS[:1], *EXTRA_TARGETS[2:]]))
         raise RuleError(f"--map: unknown field '{raw}' (use one of {names}, a custom field, or '-' to skip)")
     return target
 

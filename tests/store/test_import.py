@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from leaddesk.settings import CustomField, Settings
-from leaddesk.store import exporting, importing
+from leaddesk.store import exporting, import_worker, importing
 from leaddesk.store.desk import Desk
 from leaddesk.store.errors import NotFound, RuleError
 from leaddesk.store.queries import LeadFilter
@@ -282,7 +282,7 @@ def test_the_helper_process_gives_the_same_result(desk: Desk, files: Path,
     monkeypatch.setattr(importing, "CHUNK", 3)  # several chunks: the helper runs one chunk ahead
     assert not importing.use_worker(10)
     serial = desk.import_leads(str(files / "bad_rows.csv"), errors_path=str(files / "serial.csv"))
-    monkeypatch.setattr(importing, "WORKER_FROM", 0)
+    monkeypatch.setattr(import_worker, "WORKER_FROM", 0)
     assert importing.use_worker(10)
     other = Desk.open(str(files / "other.db"), login="ann", settings=Settings())
     try:
@@ -433,3 +433,119 @@ def test_the_import_memo_never_changes_a_verdict(desk: Desk) -> None:
             except RuleError as exc:
                 got = str(exc)
             assert got == expected
+
+
+# --- round trip of leads in every status ----------------------------------------------------------
+
+NOT_COMPARED = {"id", "number", "updated_at", "version", "import_batch_id", "deals", "activities"}
+
+
+def _every_status(desk: Desk, preset: str) -> None:
+    """Leads in every status of a preset, each reached the way a user reaches it."""
+    desk.add_partner("Northwind")
+    base = {"source": "Referral", "owner": "ann", "partner": "Northwind", "tags": "a, b", "followup": "2026-12-01",
+            "expected_revenue": "900", "priority": "high", "custom": {"industry": "Retail", "seats": "3"}}
+    for number, status in enumerate(s["name"] for s in desk.statuses() if s["category"] == "open"):
+        desk.add_lead({**base, "name": f"Open {number}", "email": f"open{number}@x.example.com"}, status=status)
+    won = desk.add_lead({**base, "name": "Wendy Won", "company": "Won Co", "phone": "+1 212 555 0101"})
+    desk.mark_won(str(won["number"]), "1,234.50")
+    lost = desk.add_lead({**base, "name": "Larry Lost", "email": "larry@lost.example.com"})
+    desk.mark_lost(str(lost["number"]), "Budget", "too dear this year")
+    if preset == "sales":
+        qualified = desk.add_lead({**base, "name": "Quinn Qual", "company": "Qual Ltd", "email": "q@qual.example.com"})
+        desk.qualify(str(qualified["number"]), title="Big deal", value="5000")
+        converted = desk.add_lead({**base, "name": "Connie Conv", "phone": "+1 212 555 0199"})
+        desk.qualify(str(converted["number"]), create_deal=False)
+        linked = desk.add_lead({**base, "name": "Open With Customer", "company": "Linked Inc"})
+        desk.customer_from_lead(str(linked["number"]))
+
+
+@pytest.mark.parametrize("preset", ["sales", "services"])
+def test_a_round_trip_keeps_leads_in_every_status(open_desk: Any, tmp_path: Path, preset: str) -> None:
+    settings = Settings(custom_fields=CUSTOM)
+    source = open_desk(preset=preset, settings=settings)
+    _every_status(source, preset)
+    statuses = {r["status"] for r in all_leads(source)}
+    assert statuses == {s["name"] for s in source.statuses()}  # every status is there
+    path = tmp_path / "leads.csv"
+    exported = source.export_leads(LeadFilter(), str(path))
+    target = Desk.open(str(tmp_path / "fresh.db"), login="ann", settings=settings)
+    try:
+        target.init(preset)
+        target.add_partner("Northwind")
+        summary = target.import_leads(str(path))
+        assert (summary["imported"], summary["rejected"], summary["duplicates"]) == (exported, 0, 0), \
+            summary["problems"]
+
+        def comparable(desk: Desk) -> list[dict[str, Any]]:
+            return [{k: v for k, v in lead.items() if k not in NOT_COMPARED and not k.endswith("_id")}
+                    for lead in all_leads(desk)]
+
+        assert comparable(target) == comparable(source)
+        customers = [(r["contact_name"], r["customer"]) for r in all_leads(target) if r["customer"]]
+        assert len(customers) == (3 if preset == "sales" else 0)
+        history = target.history("1")
+        assert [(h["action"], h["field"]) for h in history] == [("create", "import_batch")]
+        undone = target.undo_import(summary["batch"])
+        assert undone["removed"] == exported  # untouched since the import, even with their own created time
+    finally:
+        target.close()
+
+
+def test_a_closed_status_needs_what_its_action_needs(desk: Desk, tmp_path: Path) -> None:
+    path = tmp_path / "closed.csv"
+    path.write_text(
+        "name,status,job_value,lost_reason,lost_note,customer,created\n"
+        "Won Ok,Converted,500,,,,2025-01-02T03:04:05\n"
+        "Won No Value,Converted,,,,,\n"
+        "Won Zero,Converted,0,,,,\n"
+        "Lost Ok,Disqualified,,budget,pricey,,\n"
+        "Lost No Reason,Disqualified,,,,,\n"
+        "Lost Bad Reason,Disqualified,,Because,,,\n"
+        "Qualified No Customer,Qualified,,,,,\n"
+        "Qualified Ok,Qualified,,,,Acme Corp,\n"
+        "Also Acme,Qualified,,,,acme corp,\n"
+        "Open With Value,New,100,,,,\n"
+        "Open With Reason,New,,Budget,,,\n"
+        "Future,New,,,,,2999-01-01\n"
+        "Bad Date,New,,,,,yesterday\n", encoding="utf-8")
+    summary = desk.import_leads(str(path))
+    reasons = {p["line"]: (p["column"], p["reason"]) for p in summary["problems"]}
+    assert reasons == {
+        3: ("job_value", "a won lead needs a job value greater than 0"),
+        4: ("job_value", "a won lead needs a job value greater than 0"),
+        6: ("lost_reason", "a lost lead needs a reason"),
+        7: ("lost_reason", reasons[7][1]),
+        8: ("customer", "status 'Qualified' needs the customer the lead was qualified into: give its name in a"
+                        " customer column, or import the lead in an open status"),
+        11: ("job_value", "the job value can be entered only on a won lead"),
+        12: ("lost_reason", "a lost reason is only for a lost lead"),
+        13: ("created", "created '2999-01-01' is in the future"),
+        14: ("created", "created 'yesterday' is not a date and time like 2026-03-04T10:00:00"),
+    }
+    assert reasons[7][1].startswith("unknown lost reason 'Because'")
+    assert summary["imported"] == 4
+    won, lost, qualified, also = (lead(desk, n) for n in range(1, 5))
+    assert (won["status"], won["job_value_cents"], won["created_at"]) == ("Converted", 50000, "2025-01-02T03:04:05")
+    assert (lost["status"], lost["lost_reason"], lost["lost_note"]) == ("Disqualified", "Budget", "pricey")
+    assert (qualified["status"], qualified["customer"]) == ("Qualified", "Acme Corp")
+    assert also["customer_id"] == qualified["customer_id"]  # the same customer, linked by name
+    errors = read_csv(tmp_path / "closed.errors.csv")
+    assert len(errors) == 1 + 9 and errors[0][-1] == "error"
+
+
+def test_a_clean_run_removes_the_stale_error_file_of_the_same_input(desk: Desk, tmp_path: Path) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text("Name,Email\nAnn,ann@x.example.com\nBad,not-an-email\n", encoding="utf-8")
+    first = desk.import_leads(str(path))
+    errors = tmp_path / "leads.errors.csv"
+    assert first["rejected"] == 1 and errors.exists()
+    path.write_text("Name,Email\nBea,bea@x.example.com\n", encoding="utf-8")  # fixed
+    second = desk.import_leads(str(path))
+    assert second["rejected"] == 0 and not errors.exists()
+    assert second["notes"] == ["no row was rejected: removed the old error file leads.errors.csv an earlier"
+                               " import of this file left"]
+    errors.write_text("Name,Email,comment\nx,y,z\n", encoding="utf-8")  # not ours: left alone
+    path.write_text("Name,Email\nCid,cid@x.example.com\n", encoding="utf-8")
+    third = desk.import_leads(str(path))
+    assert errors.exists() and third["notes"] == []
