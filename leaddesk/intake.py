@@ -6,7 +6,8 @@ and parsed with `urllib.parse.parse_qs` or `json`. Every lead goes through
 `Desk.intake_lead`, so the same rules apply as to a lead typed by hand.
 
     POST /leads    form-encoded or JSON, token in `Authorization: Bearer T` or `X-Leaddesk-Token: T`
-                   201 {"number": N} · 400 {"errors": [...], "fields": {...}} · 401 · 411 · 413 · 415 · 429
+                   201 {"number": N} · 200 {"number": N, "existing": true} (posted again by an open lead)
+                   · 400 {"errors": [...], "fields": {...}} · 401 · 411 · 413 · 415 · 429
     GET  /health   200 {"status": "ok"}
 
 One line per request goes to the log (stderr): time, client, method, path, status,
@@ -360,6 +361,9 @@ class IntakeHandler(BaseHTTPRequestHandler):
             status = HTTPStatus.SERVICE_UNAVAILABLE if busy else HTTPStatus.INTERNAL_SERVER_ERROR
             self._answer(status, {"errors": ["the desk is busy, try again" if busy else "internal error"]},
                          {"Retry-After": "5"} if busy else None)
+            return
+        if lead.get("intake") == "added":  # the sender's open lead: the post went on its timeline
+            self._answer(HTTPStatus.OK, {"number": lead["number"], "existing": True})
             return
         self._answer(HTTPStatus.CREATED, {"number": lead["number"]})
 

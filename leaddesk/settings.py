@@ -5,6 +5,7 @@ Example::
     database = "/srv/sales/leaddesk.db"   # or an SQLAlchemy URL
     default_region = "GB"                 # phones without a country code
     currency = "USD"
+    auto_create_users = false             # true: an unknown login acts as a new rep on first use
 
     [custom_fields.industry]
     type = "choice"                       # text, number, date, bool, choice
@@ -87,6 +88,8 @@ class Settings:
     """Animations in the desk (off by default: they cost bandwidth over SSH)."""
     assignment: Assignment = field(default_factory=Assignment)
     """Assignment rules for new leads ([assignment] table)."""
+    auto_create_users: bool = False
+    """Let a login the desk does not know act as a new rep on first use (off: refused until `leaddesk user add`)."""
     source_path: Path | None = None
     """The file these settings were read from, if any."""
 
@@ -147,6 +150,13 @@ def _assignment(raw: Any, path: Path) -> Assignment:
                       default_team=default_team, balance=balance)
 
 
+def _flag(raw: dict[str, Any], key: str, path: Path) -> bool:
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise RuleError(f"{path}: {key} must be true or false")
+    return value
+
+
 def load_settings(path: Path | None = None) -> Settings:
     """Read the settings file if it exists (defaults otherwise); a broken file is a clear RuleError."""
     if path is None:
@@ -170,6 +180,7 @@ def load_settings(path: Path | None = None) -> Settings:
         keymap={str(k): str(v) for k, v in dict(raw.get("keymap", {})).items()},
         animations=bool(raw.get("animations", False)),
         assignment=_assignment(raw["assignment"], path) if "assignment" in raw else Assignment(),
+        auto_create_users=_flag(raw, "auto_create_users", path),
         source_path=path,
     )
 

@@ -95,7 +95,8 @@ def test_a_json_post_with_the_token_header(server: Running, desk: Desk) -> None:
 
 
 def test_unknown_fields_are_kept_in_the_description(server: Running, desk: Desk) -> None:
-    status, _headers, data = server.post({**FORM, "utm_campaign_id": "42", "Budget range": "5-10k",
+    status, _headers, data = server.post({**FORM, "Email": "gina.u@holt.example", "Phone": "+1 212 555 0143",
+                                          "utm_campaign_id": "42", "Budget range": "5-10k",
                                           "owner": "boss"})
     assert status == 201
     description = desk.show(str(data["number"]))["description"]
@@ -144,7 +145,7 @@ def test_an_oversized_body_is_refused_before_it_is_read(desk: Desk) -> None:
         conn.close()
         status, _headers, data = running.post({**FORM, "Message": "x" * 5000})  # sent whole: still a clean 413
         assert status == 413, data
-        assert running.post(FORM)[0] == 201  # the server goes on
+        assert running.post({**FORM, "Email": "gina.big@holt.example", "Phone": "+1 212 555 0144"})[0] == 201
         assert desk.count_leads(_all()) == leads + 1
     finally:
         running.stop()
@@ -204,7 +205,8 @@ def test_the_token_bucket_refills_over_time() -> None:
 def test_one_log_line_per_request_without_bodies_or_tokens(desk: Desk) -> None:
     running = Running(desk)
     try:
-        running.post({**FORM, "Message": "private words"})
+        running.post({**FORM, "Email": "gina.log@holt.example", "Phone": "+1 212 555 0145",
+                      "Message": "private words"})
         running.post(FORM, token="wrong")
         running.request("GET", "/health?probe=1")
     finally:
@@ -264,3 +266,17 @@ def _all() -> Any:
     from leaddesk.store.queries import LeadFilter
 
     return LeadFilter()
+
+
+def test_a_second_post_from_an_open_lead_goes_on_its_timeline(server: Running, desk: Desk) -> None:
+    first = {**FORM, "Email": "gina.again@holt.example", "Phone": "+1 212 555 0146"}
+    status, _headers, created = server.post(first)
+    assert status == 201
+    leads = desk.count_leads(_all())
+    status, _headers, again = server.post({**first, "Phone": "", "Message": "Still interested, 25 seats now."})
+    assert (status, again) == (200, {"number": created["number"], "existing": True})
+    assert desk.count_leads(_all()) == leads
+    notes = [a["body"] for a in desk.show(str(created["number"]))["activities"] if a["kind"] == "note"]
+    assert any("25 seats now" in body for body in notes)
+    by_phone = {"Your Name": "G. Holt", "Phone": "(212) 555-0146", "Message": "by phone"}
+    assert server.post(by_phone)[2] == {"number": created["number"], "existing": True}

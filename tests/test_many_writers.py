@@ -33,6 +33,8 @@ def test_concurrent_read_then_write_loses_no_update(tmp_path: Path) -> None:
     path = str(tmp_path / "shared.db")
     desk = Desk.open(path, login="ann", settings=Settings())
     desk.add_lead({"name": "Shared Lead"})
+    for i in range(WORKERS):
+        desk.add_user(f"rep{i}")
     context = multiprocessing.get_context("spawn")
     with context.Pool(WORKERS) as pool:
         results = [pool.apply_async(_bump_score, (path, f"rep{i}", ROUNDS)) for i in range(WORKERS)]

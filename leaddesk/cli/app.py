@@ -113,7 +113,8 @@ def demo(
 ) -> None:
     """Build a realistic demo database (relative to today) and print its path."""
     from leaddesk.paths import data_dir
-    from leaddesk.store.demo import build_demo, is_demo_database
+    from leaddesk.store.demo import build_demo, is_demo_database, welcome
+    from leaddesk.store.desk import acting_login
 
     target = Path(db or _globals["db"] or data_dir() / "demo.db").expanduser()
     if target.exists() and not force:
@@ -127,6 +128,10 @@ def demo(
         counts = build_demo(target, seed=seed, leads=leads, preset=preset.value)
         summary = ", ".join(f"{v} {k}" for k, v in counts.items())
         output.note(f"built {target}: {summary}")
+    if is_demo_database(target):
+        visitor = acting_login(_globals["user"])
+        if welcome(target, visitor):
+            output.note(f"{visitor} is an admin of this demo desk")
     print(target)
     if open_:
         _globals["db"] = str(target)
@@ -640,9 +645,31 @@ app.add_typer(user_app, name="user")
 @user_app.command("add")
 def user_add(login: str, name: Annotated[str | None, typer.Option()] = None,
              role: Annotated[str, typer.Option(help="rep, manager, partner or admin.")] = "rep") -> None:
-    """Add a user."""
+    """Add a user (managers and admins; an admin to add an admin)."""
     desk().add_user(login, name, role)
-    output.say(f"user '{safe_line(login)}' added as {role}")
+    output.say(f"user '{safe_line(login)}' added as {safe_line(role)}")
+
+
+@user_app.command("deactivate")
+def user_deactivate(login: str) -> None:
+    """Stop a user from using the desk (their leads and history stay); the last active admin stays."""
+    user, changed = desk().set_user_active(login, False)
+    output.say(f"user '{safe_line(user['login'])}' {'deactivated' if changed else 'was already inactive'}")
+
+
+@user_app.command("activate")
+def user_activate(login: str) -> None:
+    """Let a deactivated user use the desk again."""
+    user, changed = desk().set_user_active(login, True)
+    output.say(f"user '{safe_line(user['login'])}' {'activated' if changed else 'was already active'}")
+
+
+@user_app.command("role")
+def user_role(login: str, role: Annotated[str, typer.Argument(help="rep, manager, partner or admin.")]) -> None:
+    """Change a user's role (an admin to promote or demote an admin; the last active admin stays one)."""
+    user, changed = desk().set_user_role(login, role)
+    state = "is now" if changed else "is already"
+    output.say(f"user '{safe_line(user['login'])}' {state} {safe_line(user['role'])}")
 
 
 @user_app.command("list")

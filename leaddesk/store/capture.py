@@ -217,11 +217,40 @@ def form_values(ctx: Ctx, record: dict[str, str]) -> dict[str, Any]:
 
 
 def intake_lead(ctx: Ctx, record: dict[str, str]) -> dict[str, Any]:
-    """Create a lead from a web-form post; FormRejected with the reasons when it cannot be one."""
+    """Create a lead from a web-form post; FormRejected with the reasons when it cannot be one.
+
+    A post from someone who already has an open lead (same email, else same normalised phone) is not a new
+    lead: it goes on that lead's timeline as a note, and the lead comes back with `intake: "added"`.
+    """
     values = form_values(ctx, record)
+    known = _open_lead_of(ctx, values)
+    if known is not None:
+        lead = load_lead(ctx.tx, known, lock=True)
+        posted = "\n".join(f"{key}: {value}" for key, value in record.items() if str(value).strip())
+        leads.add_activity(ctx, lead, "note", f"Web form posted again:\n{posted}")
+        return {**lead, "intake": "added"}
     try:
-        return leads.add_lead(ctx, values)
+        return {**leads.add_lead(ctx, values), "intake": "created"}
     except FormRejected:
         raise
     except RuleError as exc:
         raise FormRejected([str(exc)]) from None
+
+
+def _open_lead_of(ctx: Ctx, values: dict[str, Any]) -> int | None:
+    """The open lead (not won or lost) of the post's email, else of its phone; the latest updated one."""
+    from leaddesk.store.contactinfo import normalise_phone
+
+    email = str(values.get("email") or "").strip()
+    if email:
+        lead_id, _closed = sender_lead(ctx.tx, email)
+        if lead_id is not None:
+            return lead_id
+    phone = normalise_phone(str(values.get("phone") or ""), ctx.settings.default_region)
+    if phone:
+        row = ctx.tx.one(
+            "SELECT l.id FROM lead l JOIN status s ON s.id = l.status_id WHERE l.phone_e164 = :p"
+            " AND s.category NOT IN ('won', 'lost') ORDER BY l.updated_at DESC, l.id DESC LIMIT 1", {"p": phone})
+        if row is not None:
+            return int(row["id"])
+    return None

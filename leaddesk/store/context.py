@@ -22,6 +22,8 @@ class Ctx:
     settings: Settings
     at: str = field(default_factory=clock.stamp)
     change_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    role: str = "rep"
+    """The acting user's role (see `permissions`)."""
 
     def record(self, entity: str, entity_id: int, action: str, field_name: str,
                old: Any, new: Any) -> None:

@@ -281,6 +281,25 @@ def build_demo(path: Path, *, seed: int = 7, leads: int = 300, preset: str = "sa
     return counts
 
 
+def welcome(path: Path, login: str) -> bool:
+    """Make `login` (whoever built or opens the demo) an admin of the demo desk at `path`, so they can try every
+    flow as themselves; the demo's manager does it, with history. Returns True when something changed."""
+    database = Database.open(str(path))
+    try:
+        manager = Desk(database, Settings(), MANAGER[0], origin="demo")
+        users = {u["login"]: u for u in manager.users()}
+        if login not in users:
+            manager.add_user(login, role="admin")
+            return True
+        if users[login]["role"] != "admin" or not users[login]["active"]:
+            manager.set_user_active(login, True)
+            manager.set_user_role(login, "admin")
+            return True
+        return False
+    finally:
+        database.close()
+
+
 def is_demo_database(path: Path) -> bool:
     """True for a database `build_demo` made (so it may be replaced with --force)."""
     try:

@@ -15,7 +15,7 @@ from typing import Any
 
 from leaddesk import clock
 from leaddesk.settings import Settings, load_settings
-from leaddesk.store import catalog, leads, qualify, queries
+from leaddesk.store import catalog, leads, permissions, qualify, queries
 from leaddesk.store.context import Ctx
 from leaddesk.store.db import Database, Tx, resolve_target
 from leaddesk.store.errors import LeadDeskError, NotFound, RuleError
@@ -70,12 +70,19 @@ class Desk:
         with self.db.write() as tx:
             if not catalog.is_initialised(tx):
                 catalog.seed_preset(tx, "sales")
-            user = catalog.user_id(tx, self.login, create=True, at=clock.stamp())
-            yield Ctx(tx=tx, user_id=user, login=self.login, origin=self.origin, settings=self.settings)
+            actor, created = permissions.acting_user(tx, self.login, self.settings, clock.stamp())
+            assert actor.id is not None
+            ctx = Ctx(tx=tx, user_id=actor.id, login=self.login, origin=self.origin, settings=self.settings,
+                      role=actor.role)
+            if created:
+                ctx.record("user", actor.id, "create", "login", None, self.login)
+                ctx.record("user", actor.id, "create", "role", None, actor.role)
+            yield ctx
 
     @contextmanager
     def _read(self) -> Iterator[Tx]:
         with self.db.read() as tx:
+            permissions.reader(tx, self.login, self.settings)
             yield tx
 
     def _lead(self, ctx: Ctx, ref: str) -> dict[str, Any]:
@@ -113,7 +120,10 @@ class Desk:
     def edit_lead(self, ref: str, values: dict[str, Any], expected_version: int | None = None) -> dict[str, Any]:
         """Change fields of a lead."""
         with self._ctx() as ctx:
-            lead = leads.edit_lead(ctx, self._lead(ctx, ref), values, expected_version)
+            before = self._lead(ctx, ref)
+            lead = leads.edit_lead(ctx, before, values, expected_version)
+            owner = ctx.tx.scalar("SELECT owner_id FROM lead WHERE id = :i", {"i": before["id"]})
+            permissions.check_reassign(ctx.role, ctx.user_id, before["owner_id"], owner)
             return queries.lead_detail(ctx.tx, lead["id"])
 
     def set_status(self, ref: str, status: str, expected_version: int | None = None, *,
@@ -174,6 +184,7 @@ class Desk:
         """Delete a lead; returns its number."""
         with self._ctx() as ctx:
             lead = self._lead(ctx, ref)
+            permissions.check_delete(ctx.role, ctx.user_id, lead["owner_id"], int(lead["number"]))
             leads.delete_lead(ctx, lead, force)
             return int(lead["number"])
 
@@ -361,6 +372,7 @@ class Desk:
         """add / rename / remove (and for types: statuses) on a list, or on statuses."""
         handler: Callable[..., Any]
         with self._ctx() as ctx:
+            permissions.check_manager(ctx.role, f"change the {kind}")
             if kind == "statuses":
                 handlers: dict[str, Callable[..., Any]] = {
                     "add": catalog.add_status, "rename": catalog.rename_status, "remove": catalog.remove_status}
@@ -400,6 +412,7 @@ class Desk:
             raise RuleError("a partner needs a name")
         checked = check_email(email)
         with self._ctx() as ctx:
+            permissions.check_manager(ctx.role, "add partners")
             if any(fold_name(n) == fold_name(clean) for n in catalog.names(ctx.tx, "partner")):
                 raise RuleError(f"partner '{clean}' already exists")
             partner = ctx.tx.insert("INSERT INTO partner (name, email, created_at) VALUES (:n, :e, :at)",
@@ -413,19 +426,37 @@ class Desk:
             return [dict(r) for r in tx.all(
                 "SELECT id, login, name, role, active, created_at FROM \"user\" ORDER BY login")]
 
+    # -- users and roles (issue 5; store/users.py, store/permissions.py) -----------------------------
     def add_user(self, login: str, name: str | None = None, role: str = "rep") -> int:
-        """Add a user."""
-        clean = login.strip()
-        catalog.check_login(clean)
-        if role not in ("rep", "manager", "partner", "admin"):
-            raise RuleError(f"role '{role}' must be rep, manager, partner or admin")
+        """Add a user (managers and admins; an admin to add an admin); returns their id."""
+        from leaddesk.store import users
+
+        catalog.check_login(login.strip())
+        permissions.check_role(role)
         with self._ctx() as ctx:
-            if ctx.tx.scalar("SELECT id FROM \"user\" WHERE login = :l", {"l": clean}) is not None:
-                raise RuleError(f"user '{clean}' already exists")
-            user = ctx.tx.insert("INSERT INTO \"user\" (login, name, role, created_at) VALUES (:l, :n, :r, :at)",
-                                 {"l": clean, "n": name or clean, "r": role, "at": ctx.at})
-            ctx.record("user", user, "create", "login", None, clean)
-            return user
+            return users.add(ctx, login, name, role)
+
+    def set_user_active(self, login: str, active: bool) -> tuple[dict[str, Any], bool]:
+        """Deactivate or activate a user; returns (user, changed). The last active admin cannot be deactivated."""
+        from leaddesk.store import users
+
+        with self._ctx() as ctx:
+            return users.set_active(ctx, login, active)
+
+    def set_user_role(self, login: str, role: str) -> tuple[dict[str, Any], bool]:
+        """Change a user's role; returns (user, changed). The last active admin cannot be demoted."""
+        from leaddesk.store import users
+
+        with self._ctx() as ctx:
+            return users.set_role(ctx, login, role)
+
+    def user_history(self, login: str) -> list[dict[str, Any]]:
+        """A user's history (created, role changes, deactivations), oldest first."""
+        with self._read() as tx:
+            user = tx.scalar("SELECT id FROM \"user\" WHERE login = :l", {"l": login.strip()})
+            if user is None:
+                raise NotFound(f"there is no user '{login.strip()}'")
+            return queries.history_of(tx, "user", int(user))
 
     # -- import and export (issue 4; store/importing.py, store/exporting.py) -------------------------
     def preview_import(self, path: str, overrides: dict[str, str] | None = None, sheet: str | None = None,
@@ -474,6 +505,9 @@ class Desk:
         from leaddesk.store import importing
 
         with self._ctx() as ctx:
+            done = ctx.tx.one("SELECT user_id FROM import_batch WHERE id = :b", {"b": batch_id})
+            if done is not None:
+                permissions.check_own_or_manager(ctx.role, ctx.user_id, done["user_id"], f"import batch {batch_id}")
             return importing.undo_batch(ctx, batch_id)
 
     def export_leads(self, flt: queries.LeadFilter, target: Any, fmt: str | None = None) -> int:
@@ -525,7 +559,12 @@ class Desk:
 
         with self._ctx() as ctx:
             kept = self._lead(ctx, keep)
-            outcome = merge.merge_leads(ctx, kept, [self._lead(ctx, o) for o in others], take, expected_version)
+            merged = [self._lead(ctx, o) for o in others]
+            for other in merged:  # merging a lead away deletes it
+                permissions.check_delete(ctx.role, ctx.user_id, other["owner_id"], int(other["number"]))
+            outcome = merge.merge_leads(ctx, kept, merged, take, expected_version)
+            owner = ctx.tx.scalar("SELECT owner_id FROM lead WHERE id = :i", {"i": kept["id"]})
+            permissions.check_reassign(ctx.role, ctx.user_id, kept["owner_id"], owner)
             outcome["lead"] = queries.lead_detail(ctx.tx, kept["id"])
             return outcome
 
@@ -535,6 +574,10 @@ class Desk:
         from leaddesk.store import merge
 
         with self._ctx() as ctx:
+            if merge_id is not None:
+                done = ctx.tx.one("SELECT user_id FROM lead_merge WHERE id = :i", {"i": merge_id})
+                if done is not None:
+                    permissions.check_own_or_manager(ctx.role, ctx.user_id, done["user_id"], f"merge {merge_id}")
             return merge.undo_merge(ctx, merge_id)
 
     def merges(self, limit: int | None = None) -> list[dict[str, Any]]:
@@ -584,14 +627,15 @@ class Desk:
             yield {"label": label, **outcome}
 
     def intake_lead(self, record: dict[str, str]) -> dict[str, Any]:
-        """Create a lead from a web-form post (fields mapped like an import's columns); returns its details.
+        """Create a lead from a web-form post (fields mapped like an import's columns); returns its details, with
+        `intake` "created", or "added" when the post went on the sender's open lead as a note.
         Raises `capture.FormRejected` listing every reason when the post cannot become a lead."""
         from leaddesk.store import capture
 
         with self._ctx() as ctx:
             ctx.origin = "web"
             lead = capture.intake_lead(ctx, record)
-            return queries.lead_detail(ctx.tx, lead["id"])
+            return {**queries.lead_detail(ctx.tx, lead["id"]), "intake": lead["intake"]}
 
     # -- assignment (issue 5; store/assignment.py) ---------------------------------------------------
     def assignment_rules(self) -> dict[str, Any]:

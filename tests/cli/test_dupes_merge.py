@@ -119,6 +119,7 @@ def test_merge_undo_restores_show_json_exactly(cli: Cli, ann: int) -> None:
 def test_merge_undo_after_a_later_edit_is_refused(cli: Cli, ann: int) -> None:
     other = dup(cli, name="Anne Lee", phone="212 555 0100", city="Boston")
     cli.ok("merge", str(ann), str(other))
+    cli.ok("user", "add", "bob")
     cli.ok("--user", "bob", "edit", str(ann), "--city", "Denver")
     result = cli.refused("merge", "--undo", "1", code=4)
     assert result.err == ("leaddesk: cannot undo merge 1: the city of lead #1 was changed since by bob at"

@@ -82,6 +82,7 @@ def test_user_option_before_or_after_the_command(cli: Cli, where: str) -> None:
     args = ["add", "--company", "Owned"]
     argv = {"before": ["--user", "bob", *args], "after": [*args, "--user", "bob"],
             "equals": ["--user=bob", *args]}[where]
+    cli.ok("user", "add", "bob")
     assert cli(*argv).code == 0
     assert cli.show(1)["owner"] == "bob"
 
@@ -90,6 +91,7 @@ def test_user_option_before_or_after_the_command(cli: Cli, where: str) -> None:
 def test_user_option_on_the_quick_path(cli: Cli, ann: int, where: str) -> None:
     args = ["note", str(ann), "called", "back"]
     argv = ["--user", "carl", *args] if where == "before" else [*args, "--user", "carl"]
+    cli.ok("user", "add", "carl")
     cli.ok(*argv)
     [activity] = cli.show(ann)["activities"]
     assert (activity["user"], activity["body"]) == ("carl", "called back")
@@ -98,6 +100,7 @@ def test_user_option_on_the_quick_path(cli: Cli, ann: int, where: str) -> None:
 def test_acting_user_defaults_to_leaddesk_user(cli: Cli, ann: int) -> None:
     assert cli.show(ann)["owner"] == "ann"
     assert [r["number"] for r in cli.ok("list", "--mine", "--json").json()] == [ann]
+    cli.ok("user", "add", "zed")
     assert cli.ok("--user", "zed", "list", "--mine", "--json").json() == []
 
 

@@ -264,6 +264,7 @@ def test_edit_if_version(cli: Cli, ann: int) -> None:
 
 def test_edit_stale_version_from_another_user(cli: Cli, ann: int) -> None:
     version = cli.show(ann)["version"]
+    cli.ok("user", "add", "bob")
     cli.ok("--user", "bob", "edit", str(ann), "--zone", "East")
     line = cli.refused("edit", str(ann), "--zone", "West", "--if-version", str(version), code=4).err
     assert "was changed by bob" in line
@@ -513,6 +514,7 @@ def test_lookup_nothing_and_unreadable(cli: Cli, ann: int) -> None:
 
 def test_history(cli: Cli, ann: int) -> None:
     cli.ok("status", str(ann), "contacted")
+    cli.ok("user", "add", "bob")
     cli.ok("--user", "bob", "note", str(ann), "hello")
     rows = cli.ok("history", str(ann), "--json").json()
     assert {"at", "user", "action", "field", "old", "new", "origin", "undone"} <= set(rows[0])
@@ -547,6 +549,7 @@ def test_undo_refusals(cli: Cli, ann: int) -> None:
 
 def test_undo_conflict_exits_4(cli: Cli, ann: int) -> None:
     cli.ok("edit", str(ann), "--company", "Mine")
+    cli.ok("user", "add", "bob")
     cli.ok("--user", "bob", "edit", str(ann), "--company", "Bobs")
     line = cli.refused("undo", str(ann), code=4).err
     assert line == "leaddesk: cannot undo: company of lead 1 was changed since by bob at 2026-03-04 10:00:00\n"

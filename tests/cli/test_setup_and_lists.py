@@ -287,3 +287,18 @@ def test_broken_settings_file_is_a_one_line_refusal(cli: Cli, tmp_path: Path) ->
     config.write_text("database = [unclosed\n")
     for args in (["list"], ["show", "1"], ["status", "1", "new"]):
         assert "is not valid TOML" in cli.refused(*args).err
+
+
+def test_whoever_builds_a_demo_can_work_in_it_as_an_admin(fresh: Cli, tmp_path: Path) -> None:
+    target = str(tmp_path / "demo.db")
+    built = fresh.raw("--user", "zed", "demo", "--db", target, "--leads", "10")
+    assert built.code == 0, str(built)
+    assert "zed is an admin of this demo desk" in built.err
+    changed = fresh.raw("--user", "zed", "--db", target, "status", "1", "contacted")
+    assert changed.code == 0, str(changed)
+    users = {u["login"]: u["role"] for u in fresh.raw("--user", "zed", "--db", target, "user", "list", "--json").json()}
+    assert users["zed"] == "admin" and users["kim"] == "admin"
+    again = fresh.raw("--user", "zed", "demo", "--db", target)  # already there: nothing to change, still works
+    assert again.code == 0 and "admin" not in again.err
+    stranger = fresh.raw("--user", "yan", "--db", target, "list")
+    assert stranger.code == 1 and "'yan' is not a user of this desk" in stranger.err

@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -63,8 +64,13 @@ def open_desk(db_file: str) -> Iterator[DeskFactory]:
     opened: list[Desk] = []
 
     def _open(login: str = "ann", settings: Settings | None = None, preset: str | None = None,
-              origin: str = "cli") -> Desk:
-        desk = Desk.open(db_file, login=login, settings=settings or Settings(), origin=origin)
+              origin: str = "cli", auto_create: bool = True) -> Desk:
+        # Most tests act as several logins on one desk without adding them first: they run with
+        # `auto_create_users` on (new logins become reps); `auto_create=False` keeps the settings' own value.
+        chosen = settings or Settings()
+        if auto_create:
+            chosen = replace(chosen, auto_create_users=True)
+        desk = Desk.open(db_file, login=login, settings=chosen, origin=origin)
         opened.append(desk)
         if preset:
             desk.init(preset)

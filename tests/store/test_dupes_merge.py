@@ -366,6 +366,7 @@ def test_undo_keeps_later_unrelated_work_on_the_kept_lead(pair: Desk) -> None:
 def test_undo_defaults_to_your_own_latest_merge(desk: Desk, open_desk: Any) -> None:
     for n in range(4):
         desk.add_lead({"name": f"Person {n}"})
+    desk.add_user("bob", role="manager")  # merging away a lead someone else owns takes a manager
     bob = open_desk(login="bob")
     desk.merge("1", ["2"])
     bob.merge("3", ["4"])

@@ -121,7 +121,8 @@ def test_a_new_lead_does_not_inherit_a_deleted_leads_history(desk: Desk, lead: d
 
 def test_undo_never_reaches_a_deleted_lead(desk: Desk, bob: Desk, lead: dict[str, Any]) -> None:
     desk.add_lead({"name": "Gone"})
-    desk.edit_lead("2", {"city": "Oslo"})
+    desk.add_user("bob")
+    desk.edit_lead("2", {"city": "Oslo", "owner": "bob"})  # a rep deletes only their own leads
     bob.delete_lead("2")
     fresh = bob.add_lead({"name": "Fresh", "city": "Oslo"})
     assert fresh["number"] == 3  # numbers are never reused

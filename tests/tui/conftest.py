@@ -50,7 +50,11 @@ def demo_db(demo_template: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def desk(demo_db: Path) -> Iterator[Desk]:
-    """The service API on the test's demo desk, acting as ann (a rep with leads of her own)."""
+    """The service API on the test's demo desk, acting as ann (with leads of her own), made a manager by kim
+    so that every screen's action is allowed here (the role refusals are tested in tests/store and tests/cli)."""
+    manager = Desk.open(str(demo_db), login="kim", origin="cli", settings=Settings())
+    manager.set_user_role("ann", "manager")
+    manager.close()
     opened = Desk.open(str(demo_db), login="ann", origin="tui", settings=Settings())
     yield opened
     opened.close()
