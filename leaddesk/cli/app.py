@@ -6,6 +6,7 @@ import functools
 import inspect
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -191,7 +192,7 @@ def edit(values: dict[str, Any],
 
 def build_filter(*, status: list[str] | None, open_: bool, closed: bool, state: str | None,
                  custom_field: list[str] | None, type_: str | None, **options: Any) -> LeadFilter:
-    """The LeadFilter of the list options shared by `list` and `export` (`--field NAME=VALUE`, `--open`, ...)."""
+    """The LeadFilter of the list options (`--field NAME=VALUE`, `--open`, ...)."""
     custom = {}
     for pair in custom_field or []:
         name, eq, value = pair.partition("=")
@@ -204,8 +205,7 @@ def build_filter(*, status: list[str] | None, open_: bool, closed: bool, state: 
                       custom=custom, **options)
 
 
-@app.command("list")
-def list_(
+def _filter_options(
     status: Annotated[list[str] | None, typer.Option(help="Status (repeatable).")] = None,
     source: Annotated[str | None, typer.Option()] = None,
     zone: Annotated[str | None, typer.Option()] = None,
@@ -219,6 +219,32 @@ def list_(
     search: Annotated[str | None, typer.Option(help="Name, company, phone or email fragment.")] = None,
     due: Annotated[str | None, typer.Option(help="Follow-up due: today, week or overdue.")] = None,
     custom_field: Annotated[list[str] | None, typer.Option("--field", help="Custom field NAME=VALUE.")] = None,
+) -> None:
+    """Only its signature is used: the lead filters that `list` and `export` share."""
+
+
+FILTER_PARAMETERS = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+                     for p in inspect.signature(_filter_options, eval_str=True).parameters.values()]
+
+
+def with_filters(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a command the lead filter options; it receives them as one `flt: LeadFilter`."""
+    signature = inspect.signature(func, eval_str=True)
+    params = [p for p in signature.parameters.values() if p.name != "flt"]
+
+    @functools.wraps(func)
+    def wrapper(**kwargs: Any) -> Any:
+        options = {p.name: kwargs.pop(p.name, p.default) for p in FILTER_PARAMETERS}
+        return func(flt=build_filter(**options), **kwargs)
+
+    wrapper.__signature__ = signature.replace(parameters=[*params, *FILTER_PARAMETERS])  # type: ignore[attr-defined]
+    return wrapper
+
+
+@app.command("list")
+@with_filters
+def list_(
+    flt: LeadFilter,
     sort: Annotated[str, typer.Option(help="Sort column (number, contact, company, status, ...).")] = "number",
     desc: Annotated[bool, typer.Option("--desc", help="Sort descending.")] = False,
     limit: Annotated[int, typer.Option(help="At most this many (0: all).")] = 100,
@@ -226,9 +252,7 @@ def list_(
     csv_: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
 ) -> None:
     """List leads with filters, search and sort."""
-    flt = build_filter(status=status, source=source, zone=zone, type_=type_, owner=owner, partner=partner, mine=mine,
-                       state=state, open_=open_, closed=closed, search=search, due=due, custom_field=custom_field,
-                       sort=sort, descending=desc, limit=limit or None)
+    flt = replace(flt, sort=sort, descending=desc, limit=limit or None)
     d = reader()
     rows = d.list_leads(flt)
     columns = ["number", "contact", "company", "phone", "email", "source", "status", "priority", "deals", "owner",

@@ -5,13 +5,15 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Annotated, Any
 
 import typer
 
 from leaddesk.cli import output
-from leaddesk.cli.app import JsonOpt, app, build_filter, desk, reader
+from leaddesk.cli.app import JsonOpt, app, desk, reader, with_filters
 from leaddesk.store.errors import LeadDeskError
+from leaddesk.store.queries import LeadFilter
 from leaddesk.textsafe import safe_line
 
 KILL_HOOK = "LEADDESK_TEST_KILL_AFTER_ROWS"  # tests only: SIGKILL this process once that many rows are read
@@ -204,27 +206,14 @@ def _undo(batch: int, json_: bool) -> None:
 
 
 @app.command("export")
+@with_filters
 def export(
+    flt: LeadFilter,
     out: Annotated[str, typer.Option("-o", "--output", help="FILE.csv, FILE.json or FILE.xlsx ('-': stdout).")],
     fmt: Annotated[str | None, typer.Option("--format", help="csv, json or xlsx (default: by extension).")] = None,
-    status: Annotated[list[str] | None, typer.Option(help="Status (repeatable).")] = None,
-    source: Annotated[str | None, typer.Option()] = None,
-    zone: Annotated[str | None, typer.Option()] = None,
-    type_: Annotated[str | None, typer.Option("--type", help="Lead type.")] = None,
-    owner: Annotated[str | None, typer.Option(help="Owner's login.")] = None,
-    partner: Annotated[str | None, typer.Option(help="Referring partner.")] = None,
-    mine: Annotated[bool, typer.Option("--mine", help="Only my leads.")] = False,
-    state: Annotated[str | None, typer.Option(help="open or closed.")] = None,
-    open_: Annotated[bool, typer.Option("--open", help="Only open leads.")] = False,
-    closed: Annotated[bool, typer.Option("--closed", help="Only closed leads.")] = False,
-    search: Annotated[str | None, typer.Option(help="Name, company, phone or email fragment.")] = None,
-    due: Annotated[str | None, typer.Option(help="Follow-up due: today, week or overdue.")] = None,
-    custom_field: Annotated[list[str] | None, typer.Option("--field", help="Custom field NAME=VALUE.")] = None,
 ) -> None:
     """Export leads (any list filter) in the columns `leaddesk import` reads back."""
-    flt = build_filter(status=status, source=source, zone=zone, type_=type_, owner=owner, partner=partner, mine=mine,
-                       state=state, open_=open_, closed=closed, search=search, due=due, custom_field=custom_field,
-                       limit=None)
+    flt = replace(flt, limit=None)
     d = reader()
     if out == "-":
         d.export_leads(flt, sys.stdout, fmt or "csv")
