@@ -27,10 +27,10 @@ from textual.widgets import ContentSwitcher, DataTable, Header, Static
 
 from leaddesk.screens.base import DeskScreen
 from leaddesk.screens.dialogs import ConfirmDialog
-from leaddesk.screens.lead_card import QuietFooter
 from leaddesk.store.desk import Desk
 from leaddesk.store.errors import LeadDeskError
 from leaddesk.textsafe import safe_line, truncate
+from leaddesk.widgets.quiet_footer import QuietFooter
 
 MAX_GROUPS = 200  # groups listed (the CLI's `leaddesk dupes` lists them all)
 MERGES = 50  # latest merges looked at for the acting user's last one

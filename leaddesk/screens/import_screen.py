@@ -39,11 +39,11 @@ from textual.widgets.option_list import Option
 
 from leaddesk.screens.base import DeskModal, DeskScreen, literal
 from leaddesk.screens.dialogs import ConfirmDialog
-from leaddesk.screens.lead_card import QuietFooter
 from leaddesk.store.desk import Desk
 from leaddesk.store.errors import LeadDeskError
 from leaddesk.textsafe import safe_line, truncate
 from leaddesk.widgets.path_suggester import PathSuggester, expand
+from leaddesk.widgets.quiet_footer import QuietFooter
 
 IMPORTABLE = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
 SAMPLE_ROWS = 5  # first rows shown beside the mapping

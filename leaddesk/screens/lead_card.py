@@ -23,10 +23,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import (
     DataTable,
-    Footer,
     Header,
     Input,
     Select,
@@ -45,6 +43,7 @@ from leaddesk.store.errors import Conflict, LeadDeskError, NotFound
 from leaddesk.store.rules import PRIORITY_NAMES, format_money
 from leaddesk.textsafe import safe_line
 from leaddesk.widgets.lead_form import LeadForm, edit_in_editor
+from leaddesk.widgets.quiet_footer import QuietFooter
 from leaddesk.widgets.timeline import HistoryTable, Timeline, describe_undo, when_text
 
 TABS = ("details", "activity", "followups", "deals", "history")
@@ -52,24 +51,6 @@ ACTIVITY_KEYS = "a note · c call · m email · M meeting"
 FOLLOWUP_FORMS = "tomorrow, +3d, +2w, monday, 2026-12-01 or none"
 NO_FOLLOWUP = ("", "none", "no", "clear", "-")
 WIDE = 110  # columns from which the form spreads out
-
-
-class QuietFooter(Footer):
-    """A Footer that rebuilds its keys only when they change (Textual rebuilds it on every focus change, which
-    costs more than the rest of a card refresh)."""
-
-    _shown: tuple[tuple[str, str, bool], ...] | None = None
-
-    def bindings_changed(self, screen: Screen[Any]) -> None:
-        if not getattr(screen, "keys_ready", True):
-            return  # the card is still loading: its keys are about to change
-        keys = tuple((b.key, b.description, enabled) for _n, b, enabled, _t in screen.active_bindings.values()
-                     if b.show)
-        if keys == self._shown:
-            return
-        if screen.app.app_focus and self.is_attached and screen is self.screen:
-            self._shown = keys
-        super().bindings_changed(screen)
 
 
 class LeadCardScreen(DeskScreen):

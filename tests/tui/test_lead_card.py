@@ -26,6 +26,8 @@ from leaddesk.store.errors import NotFound
 from leaddesk.store.queries import LeadFilter
 from leaddesk.widgets.lead_form import LeadForm
 
+from .conftest import calm
+
 Body = Callable[[Pilot[None], LeadCardScreen], Awaitable[None]]
 
 
@@ -45,17 +47,6 @@ def run(app: LeadDeskApp, number: int, body: Body, siblings: list[int] | None = 
                         if n.title == "Unexpected error" or str(n.message).startswith("internal error")]
 
     asyncio.run(main())
-
-
-async def calm(pilot: Pilot[None]) -> None:
-    """Let each chain of workers finish (a write, then the reloads it triggers) and the screen repaint; returns as
-    soon as the app is quiet (the shared `settle` always takes four idle pauses, which add up over a test)."""
-    await pilot.pause()
-    for _ in range(6):
-        if not pilot.app.workers:
-            return
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 def lead(desk: Desk, *, without: tuple[str, ...] = (), **fields: Any) -> dict[str, Any]:
