@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterable
 from typing import Any
 
@@ -43,6 +44,8 @@ class LeadDeskApp(App[None]):
                 tooltip="Import leads from a CSV or XLSX file; past imports and undo"),
         Binding("U", "open_dupes", "Duplicates", id="app.dupes", show=False,
                 tooltip="Likely duplicate leads, side by side, to merge"),
+        Binding("T", "open_users", "Users", id="app.users", show=False,
+                tooltip="The team: users, roles, open leads; managers add, change roles, deactivate"),
         Binding("question_mark", "help", "Help", id="app.help", tooltip="Every key of this screen"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
@@ -54,6 +57,9 @@ class LeadDeskApp(App[None]):
         self.db_target = db
         self.login = desk.login if desk is not None else acting_login(login)
         self.desk: Desk | None = None
+        self.opened = threading.Event()
+        """Set once opening the desk is over (`desk` is then the desk, or None when it could not be opened):
+        work asked for earlier (a dialog opened at once) waits for it instead of doing nothing."""
         self._given_desk = desk
         if not settings.animations:
             self.animation_level = "none"
@@ -78,18 +84,36 @@ class LeadDeskApp(App[None]):
         except LeadDeskError as exc:
             self.call_from_thread(self.notify, str(exc), title="Cannot open the desk", severity="error",
                                   timeout=30, markup=False)
+            self.opened.set()
+            return
+        try:
+            desk.whoami()  # an unknown login, a deactivated user or a partner is told why once, here
+        except LeadDeskError as exc:
+            if self._given_desk is None:
+                desk.close()
+            self.call_from_thread(self._refused, str(exc))
+            self.opened.set()
             return
         self.call_from_thread(self._desk_opened, desk)
 
+    def _refused(self, message: str) -> None:
+        """The acting user may not use this desk: say so (the store's words) and stay closed; q quits."""
+        self.sub_title = f"{self.login} · not allowed"
+        self.notify(message, title="Cannot open the desk", severity="error", timeout=600, markup=False)
+
     def _desk_opened(self, desk: Desk) -> None:
         self.desk = desk
+        self.opened.set()
         where = desk.db.path.name if desk.db.path is not None else desk.db.dialect
         self.sub_title = f"{desk.login} · {where}"
         self._data_version = desk.db.data_version()
-        self.set_interval(1.0, self._poll_other_writers)
+        self.set_interval(self.poll_every, self._poll_other_writers)
         self.data_changed()
         if self.warm_up_after is not None:
             self.set_timer(self.warm_up_after, self._warm_up)
+
+    poll_every = 1.0
+    """Seconds between two looks for changes by other processes (SQLite's data_version)."""
 
     warm_up_after: float | None = 0.3
     """Seconds after the desk opens to start building the other views in the background (None: never)."""
@@ -198,11 +222,21 @@ class LeadDeskApp(App[None]):
     def action_open_import(self) -> None:
         self.open_import()
 
+    def open_users(self) -> None:
+        """Show the desk's users (managers and admins manage them there)."""
+        from leaddesk.screens.users import UsersScreen
+
+        if not isinstance(self.screen, UsersScreen):
+            self.push_screen(UsersScreen())
+
     def action_open_dupes(self) -> None:
         self.open_dupes()
 
+    def action_open_users(self) -> None:
+        self.open_users()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("open_import", "open_dupes"):  # not from over a dialog
+        if action in ("open_import", "open_dupes", "open_users"):  # not from over a dialog
             return not isinstance(self.screen, ModalScreen)
         # `q` quits only from a top-level view; on a card, wizard or dialog `escape` goes back instead.
         return not (action == "quit" and len(self.screen_stack) > 1)
@@ -222,6 +256,8 @@ class LeadDeskApp(App[None]):
         yield SystemCommand("import: leads from a file", "Import a CSV or XLSX file: mapping, dry run, undo",
                             self.open_import)
         yield SystemCommand("leads: duplicates", "Likely duplicate leads, side by side, to merge", self.open_dupes)
+        yield SystemCommand("users: team and roles", "Users, roles and open leads; add, change role, deactivate",
+                            self.open_users)
         yield SystemCommand("help: keys", "Every key of this screen", self.action_help)
 
 

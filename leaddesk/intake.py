@@ -163,7 +163,7 @@ def make_server(desk: Any, host: str = "127.0.0.1", port: int = 8080, token: str
     """An intake server bound to host:port (0 picks a free port), not yet serving: call `serve_forever()`.
 
     `desk` is a Desk or a function returning one (called once). Refused without a token of at
-    least MIN_TOKEN characters.
+    least MIN_TOKEN characters, and when the desk's acting user may not act (unknown, deactivated).
     """
     if not token or not token.strip():
         raise RuleError("intake needs a token: --token T or LEADDESK_INTAKE_TOKEN (e.g. from"
@@ -175,6 +175,8 @@ def make_server(desk: Any, host: str = "127.0.0.1", port: int = 8080, token: str
     from leaddesk.store.desk import Desk
 
     the_desk = desk if isinstance(desk, Desk) or not callable(desk) else desk()
+    if isinstance(the_desk, Desk):
+        the_desk.whoami()  # refused before listening, not on every post
     try:
         return IntakeServer((host, port), the_desk, token, rate=rate, max_body=max_body, log=log)
     except OSError as exc:

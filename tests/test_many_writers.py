@@ -1,9 +1,10 @@
-"""Several processes writing one lead at once: no update is lost, nobody sees "database is locked"."""
+"""Several processes writing one lead at once: no update is lost, nobody sees "database is locked".
+
+On SQLite, and on PostgreSQL too when LEADDESK_TEST_PG_URL is set (the `fresh_db` fixture)."""
 
 from __future__ import annotations
 
 import multiprocessing
-from pathlib import Path
 
 from leaddesk.settings import Settings
 from leaddesk.store.desk import Desk
@@ -29,8 +30,8 @@ def _bump_score(path: str, login: str, rounds: int) -> int:
     return conflicts
 
 
-def test_concurrent_read_then_write_loses_no_update(tmp_path: Path) -> None:
-    path = str(tmp_path / "shared.db")
+def test_concurrent_read_then_write_loses_no_update(fresh_db: str) -> None:
+    path = fresh_db
     desk = Desk.open(path, login="ann", settings=Settings())
     desk.add_lead({"name": "Shared Lead"})
     for i in range(WORKERS):

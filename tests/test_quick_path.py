@@ -123,10 +123,19 @@ def test_followup_by_number_writes_and_stays_lean(db: Path) -> None:
 
 def test_status_by_phone_works_on_the_quick_path(db: Path) -> None:
     output, imported = run_quick(db, "status", PHONE, "engaged")
-    assert_not_imported(imported, (*HEAVY, "email_validator"))
-    assert "phonenumbers" in imported  # the phone was really read as a phone
+    assert_not_imported(imported, (*HEAVY, "email_validator", "phonenumbers"))  # a US number takes the shortcut
     assert "#1 Ann Lee (Acme) · Engaged" in output
     assert show(db)["status"] == "Engaged"
+
+
+def test_status_by_an_international_phone_reads_it_with_phonenumbers(db: Path) -> None:
+    desk = Desk.open(str(db))
+    desk.add_lead({"name": "Olga Berg", "phone": "+44 20 7946 0958"})
+    desk.close()
+    output, imported = run_quick(db, "status", "+44 (0)20 7946-0958", "engaged")
+    assert_not_imported(imported, (*HEAVY, "email_validator"))
+    assert "phonenumbers" in imported  # the phone was really read as a phone
+    assert "#2 Olga Berg · Engaged" in output
 
 
 def test_status_by_email_works_on_the_quick_path(db: Path) -> None:

@@ -8,6 +8,7 @@ goes to the Typer application in `leaddesk.cli.app`.
 
 from __future__ import annotations
 
+import os
 import sys
 
 QUICK_COMMANDS = ("status", "note", "followup", "show")
@@ -50,7 +51,10 @@ def command_of(argv: list[str]) -> str | None:
 
 
 def on_terminal() -> bool:
-    """True when both ends are a terminal; otherwise (a pipe, a script, cron) the desk prints the open leads."""
+    """True when the desk has a screen: both ends are a terminal, or textual-serve (`leaddesk web`) runs it for a
+    browser over pipes with Textual's web driver; otherwise (a pipe, a script, cron) it prints the open leads."""
+    if "WebDriver" in os.environ.get("TEXTUAL_DRIVER", ""):
+        return True
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 

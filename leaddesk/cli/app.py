@@ -98,8 +98,10 @@ class Preset(StrEnum):
 @app.command()
 def init(preset: Annotated[Preset, typer.Option(help="Workflow preset.")] = Preset.sales) -> None:
     """Set up a new desk with a status preset; the acting user becomes an admin."""
+    from leaddesk.store.db import shown_target
+
     d = desk()
-    output.say(f"{d.init(preset.value)} at {d.db.target}")
+    output.say(f"{d.init(preset.value)} at {shown_target(d.db.target)}")
 
 
 @app.command()
@@ -181,12 +183,20 @@ def add(values: dict[str, Any],
 def edit(values: dict[str, Any],
          ref: Annotated[str, typer.Argument(help="Lead number, email or phone.")],
          if_version: Annotated[int | None, typer.Option(
-             "--if-version", help="Refuse (exit 4) if the lead changed since this version.")] = None,
+             "--if-version", help="Refuse (exit 4) if the lead changed since this version, naming who changed"
+             " what (with --json, also as JSON on stdout: error, by, at, fields).")] = None,
          json_: JsonOpt = False) -> None:
     """Change fields of a lead (an empty value clears a field)."""
+    from leaddesk.store.errors import Conflict
+
     if not values:
         raise LeadDeskError("nothing to change: give field options such as --company or --followup")
-    detail = desk().edit_lead(ref, values, expected_version=if_version)
+    try:
+        detail = desk().edit_lead(ref, values, expected_version=if_version)
+    except Conflict as exc:
+        if json_:
+            output.emit_json({"error": str(exc), "by": exc.by, "at": exc.at, "fields": exc.fields})
+        raise
     output.emit_json(lead_json(detail)) if json_ else output.say(f"saved {one_line(detail)}")
 
 
@@ -698,13 +708,28 @@ def user_role(login: str, role: Annotated[str, typer.Argument(help="rep, manager
 
 @user_app.command("list")
 def user_list(json_: JsonOpt = False) -> None:
-    """List users."""
-    rows = reader().users()
+    """List users with how many open leads each owns."""
+    rows = reader().user_overview()
     if json_:
         output.emit_json(rows)
         return
-    output.table(None, ["login", "name", "role", "active"],
-                 [[r["login"], r["name"], r["role"], bool(r["active"])] for r in rows])
+    output.table(None, ["login", "name", "role", "active", "open leads"],
+                 [[r["login"], r["name"], r["role"], r["active"], r["open_leads"]] for r in rows])
+
+
+@user_app.command("history")
+def user_history(login: str, json_: JsonOpt = False) -> None:
+    """Who created a user, changed their role, deactivated or activated them, and when."""
+    rows = reader().user_history(login)
+    if json_:
+        output.emit_json(rows)
+        return
+    def shown(row: dict[str, Any], side: str) -> Any:
+        return {"1": "yes", "0": "no"}.get(row[side], row[side]) if row["field"] == "active" else row[side]
+
+    output.table(None, ["at", "by", "action", "field", "old", "new", "from"],
+                 [[r["at"].replace("T", " "), r["user"], r["action"], r["field"], shown(r, "old"), shown(r, "new"),
+                   r["origin"]] for r in rows])
 
 
 db_app = typer.Typer(help="The database: where it is, backups, upgrades.", no_args_is_help=True)
@@ -738,10 +763,11 @@ def db_backup(dest: Annotated[Path | None, typer.Argument(help="Backup file (def
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Bring the schema up to date (opening the desk does this too)."""
+    from leaddesk.store.db import shown_target
     from leaddesk.store.schema import SCHEMA_HEAD
 
     d = desk()
-    output.say(f"{d.db.target} is at schema revision {SCHEMA_HEAD}")
+    output.say(f"{shown_target(d.db.target)} is at schema revision {SCHEMA_HEAD}")
 
 
 config_app = typer.Typer(help="The settings file.", no_args_is_help=True)
@@ -792,4 +818,4 @@ def run_app(argv: list[str], *, db: str | None = None, user: str | None = None) 
 
 
 # Commands that live in their own modules register themselves on `app` (imported last: they use it).
-from leaddesk.cli import assign, capture, dupes, transfer  # noqa: E402,F401
+from leaddesk.cli import assign, capture, dbcopy, dupes, transfer, web  # noqa: E402,F401

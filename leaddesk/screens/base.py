@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from leaddesk.store.desk import Desk
 
 T = TypeVar("T")
+OPEN_WAIT_S = 60.0  # how long work asked for while the desk opens waits for it
 
 
 class DataChanged(Message):
@@ -62,6 +63,9 @@ class ServiceCalls:
 
         def job() -> None:
             desk = app.desk
+            if desk is None:  # still opening: wait for it (never forever)
+                app.opened.wait(timeout=OPEN_WAIT_S)
+                desk = app.desk
             if desk is None:
                 return
             try:
@@ -91,9 +95,16 @@ class DeskScreen(ServiceCalls, Screen[Any]):
             self._refresh_if_behind()
 
     def on_data_changed(self, _message: DataChanged) -> None:
-        if self.is_current:
+        if self.is_shown:
             self._refresh_if_behind()
-        # A covered screen (under a dialog or a card) catches up when it shows again.
+        # A covered screen (under a card or a wizard) catches up when it shows again.
+
+    @property
+    def is_shown(self) -> bool:
+        """On top, or under dialogs only (seen through them). Textual's `is_current` is also true for the
+        screen right under a full-screen card, which would reload, unseen, on every change."""
+        stack = self.app.screen_stack
+        return self in stack and all(isinstance(s, ModalScreen) for s in stack[stack.index(self) + 1:])
 
     def on_screen_resume(self) -> None:
         if self.app.desk is not None:

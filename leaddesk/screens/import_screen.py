@@ -1,15 +1,16 @@
-"""The import screen: pick a CSV or XLSX file, see how its columns map to lead fields beside its first rows,
-fix the mapping, dry-run, import with a progress bar, read the rows that were not imported; and the past
-imports, each with an undo.
+"""The import screen: pick a CSV or XLSX file (and, in a workbook of several sheets, the sheet), see how its
+columns map to lead fields beside its first rows, fix the mapping, dry-run, import with a progress bar, read
+the rows that were not imported; and the past imports, each with an undo.
 
-Everything goes through the Desk in a worker: `preview_import` (reads the file, writes nothing),
-`import_leads` (one transaction: all or nothing; a dry run is rolled back), `import_batches`, `undo_import`.
+Everything goes through the Desk in a worker: `preview_import` (reads the file, writes nothing; its
+`unknown_columns` are the columns no field takes), `workbook_sheets`, `import_leads` (one transaction: all or
+nothing; a dry run is rolled back), `import_batches`, `undo_import`.
 
 Keys (ids in brackets, remap them in the settings' [keymap]): enter on a column changes its field
 [import.field] · d dry run [import.dry_run] · i import [import.run] · f the file path [import.file] ·
-m / r / b the Mapping, Result and Batches tabs [import.mapping/result/batches] · u undo the highlighted
-batch [import.undo] · escape back [import.back]. In the path, right arrow accepts the suggested completion
-and enter opens the file.
+s the sheet of a workbook [import.sheet] · m / r / b the Mapping, Result and Batches tabs
+[import.mapping/result/batches] · u undo the highlighted batch [import.undo] · escape back [import.back].
+In the path, right arrow accepts the suggested completion and enter opens the file.
 """
 
 from __future__ import annotations
@@ -203,6 +204,7 @@ class ImportScreen(DeskScreen):
         Binding("u", "undo_batch", "Undo batch", id="import.undo",
                 tooltip="Remove the leads the highlighted import created, if untouched since (asks first)"),
         Binding("f", "file", "File", id="import.file", tooltip="Type another file's path"),
+        Binding("s", "sheet", "Sheet", id="import.sheet", tooltip="Choose the sheet of the workbook to import"),
         Binding("m", "tab('mapping')", "Mapping", id="import.mapping", tooltip="The columns and their fields"),
         Binding("r", "tab('result')", "Result", id="import.result", tooltip="The last dry run or import"),
         Binding("b", "tab('batches')", "Batches", id="import.batches", tooltip="Past imports, with undo"),
@@ -215,12 +217,17 @@ class ImportScreen(DeskScreen):
         self.path: str | None = None  # the file of the preview shown
         self.preview: dict[str, Any] | None = None
         self.overrides: dict[str, str] = {}
+        self.sheet: str | None = None  # the sheet asked for (None: the first)
+        self.sheets: list[str] = []  # those of the workbook shown ([] for a CSV)
         self.result: dict[str, Any] | None = None
         self.batches: list[dict[str, Any]] = []
         self.busy = ""  # what is running: "", "preview", "dry run", "import", "undo"
         self._preview_seq = 0
         self._undoable = False
         self._shown_overrides: dict[str, str] = {}  # those of the preview shown
+        self._shown_sheet: str | None = None  # the sheet asked for in the preview shown
+        self._sheet_on_show: str | None = None  # the sheet read (the picker's value)
+        self._info = Text()  # the file's line, without the unknown columns
 
     # -- layout ----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -230,6 +237,10 @@ class ImportScreen(DeskScreen):
                 yield Label("File", classes="label")
                 yield Input(self.initial, placeholder="path of a .csv or .xlsx file (~ works; → completes)",
                             id="path", compact=True, suggester=PathSuggester(IMPORTABLE))
+                with Horizontal(id="sheet-box"):
+                    yield Label("Sheet", classes="label short")
+                    yield Select([(Text("first"), "")], value="", allow_blank=False, compact=True, id="sheet",
+                                 tooltip="The sheet of the workbook to import")
             with Horizontal(classes="row"):
                 yield Label("Duplicates", classes="label")
                 yield Select(ON_DUPLICATE, value="skip", allow_blank=False, compact=True, id="on-duplicate",
@@ -273,25 +284,40 @@ class ImportScreen(DeskScreen):
             self._say("Type a file's path first.")
             return
         if path != self.path:
-            self.overrides = {}
+            self.overrides, self.sheet = {}, None
         self._load_preview(path)
 
     def _load_preview(self, path: str) -> None:
         self._preview_seq += 1
-        seq, overrides = self._preview_seq, dict(self.overrides)
+        seq, overrides, sheet = self._preview_seq, dict(self.overrides), self.sheet
         self.busy = "preview"
 
-        def done(preview: dict[str, Any]) -> None:
+        def read(desk: Desk) -> tuple[dict[str, Any] | None, list[str], str]:
+            sheets = desk.workbook_sheets(path)
+            try:
+                preview = desk.preview_import(path, overrides=overrides or None, sheet=sheet, rows=SAMPLE_ROWS)
+            except LeadDeskError as exc:
+                if len(sheets) < 2 or overrides:
+                    raise
+                return None, sheets, str(exc)  # a sheet that cannot be imported: the user picks another one
+            return preview, sheets, ""
+
+        def done(outcome: tuple[dict[str, Any] | None, list[str], str]) -> None:
             if seq != self._preview_seq:
                 return
+            preview, sheets, problem = outcome
             self.busy = ""
-            first = self.path != path
+            first = self.path != path or self._shown_sheet != sheet  # another file, or another sheet of it
             if first:
                 self._clear_result()
             else:
                 self._mark_stale()
-            self.path, self.preview, self._shown_overrides = path, preview, overrides
-            self._say("")
+            self.path, self.preview, self._shown_overrides, self._shown_sheet = path, preview, overrides, sheet
+            self._say(problem)
+            self._show_sheets(sheets, preview["sheet"] if preview is not None else sheet or sheets[0])
+            if preview is None:
+                self._show_unreadable_sheet(path)
+                return
             self._show_preview(preview)
             if first:
                 self.action_tab("mapping")
@@ -301,14 +327,34 @@ class ImportScreen(DeskScreen):
                 return
             self.busy = ""
             self._say(str(exc))
-            if path == self.path:  # a mapping change refused: back to the mapping shown
-                self.overrides = dict(self._shown_overrides)
+            if path == self.path:  # a mapping or sheet change refused: back to the mapping and sheet shown
+                self.overrides, self.sheet = dict(self._shown_overrides), self._shown_sheet
+                self._show_sheets(self.sheets, self._sheet_on_show)
             if self.path is None:
                 self.query_one("#path", Input).focus()
             self.refresh_bindings()
 
-        self.call(lambda desk: desk.preview_import(path, overrides=overrides or None, rows=SAMPLE_ROWS), done,
-                  failed=failed, group="import-preview", exclusive=True)
+        self.call(read, done, failed=failed, group="import-preview", exclusive=True)
+
+    def _show_sheets(self, sheets: list[str], current: str | None) -> None:
+        """The sheet picker, shown for a workbook of several sheets, on the sheet read."""
+        select = self.query_one("#sheet", Select)
+        with self.prevent(Select.Changed):  # only the user's choice reloads the preview
+            if sheets and sheets != self.sheets:
+                select.set_options([(Text(truncate(safe_line(name), 30)), name) for name in sheets])
+            if current in sheets:
+                select.value = current
+        self.sheets, self._sheet_on_show = sheets, current
+        self.query_one("#sheet-box").set_class(len(sheets) > 1, "shown")
+
+    def _show_unreadable_sheet(self, path: str) -> None:
+        """A sheet that cannot be imported (the message says why): no mapping; the sheet picker has the focus."""
+        info = Text(safe_line(os.path.basename(path)), style="bold")
+        info.append(f" · Excel, sheet {safe_line(self._sheet_on_show or '')} · s chooses another sheet")
+        self.query_one("#info", Static).update(info)
+        self.query_one("#mapping", MappingTable).clear(columns=True)
+        self.query_one("#sheet", Select).focus()
+        self.refresh_bindings()
 
     def _show_preview(self, preview: dict[str, Any]) -> None:
         if preview["kind"] == "xlsx":
@@ -323,12 +369,24 @@ class ImportScreen(DeskScreen):
         info.append(f" · {kind} · about {rows} row{'s' if rows != 1 else ''}")
         if preview["required"]:
             info.append(f" · required: {', '.join(preview['required'])}")
-        self.query_one("#info", Static).update(info)
-        notes = [n for n in preview["notes"] if not n.startswith("columns not matched to a field")]
-        if notes:  # (the unknown columns are marked in the table, for the choice made above)
-            self._say(" · ".join(notes), error=False)
+        self._info = info
+        self._show_info()
+        if preview["notes"]:  # (the unknown columns are counted on the line above, for the choice made)
+            self._say(" · ".join(preview["notes"]), error=False)
         self._fill_mapping()
         self.refresh_bindings()
+
+    def _show_info(self) -> None:
+        """The file's line, with how many columns match no field and what becomes of them."""
+        if self.preview is None:
+            return
+        info = self._info.copy()
+        unknown = len(self.preview["unknown_columns"])
+        if unknown:
+            columns = f"{unknown} unknown column{'s' if unknown != 1 else ''}"
+            info.append(f" · {columns} → description" if self._unknown() == "keep" else f" · {columns} ignored",
+                        style="yellow")
+        self.query_one("#info", Static).update(info)
 
     def _fill_mapping(self) -> None:
         preview = self.preview
@@ -376,8 +434,26 @@ class ImportScreen(DeskScreen):
 
     @on(Select.Changed, "#unknown")
     def _unknown_changed(self) -> None:
+        self._show_info()
         self._fill_mapping()
         self._mark_stale()
+
+    @on(Select.Changed, "#sheet")
+    def _sheet_changed(self, event: Select.Changed) -> None:
+        """Another sheet: its own columns, so the automatic mapping again."""
+        if self.path is None or not isinstance(event.value, str) or event.value in ("", self._sheet_on_show):
+            return
+        if self.busy in ("import", "dry run", "undo"):
+            self.notify(f"The {self.busy} is running: choose the sheet once it is done.", markup=False)
+            self._show_sheets(self.sheets, self._sheet_on_show)
+            return
+        self.sheet, self.overrides = event.value, {}
+        self._load_preview(self.path)
+
+    def action_sheet(self) -> None:
+        select = self.query_one("#sheet", Select)
+        select.focus()
+        select.expanded = True
 
     def _clear_result(self) -> None:
         """Another file: the result shown was another file's."""
@@ -432,6 +508,8 @@ class ImportScreen(DeskScreen):
             return tabs.active != f"tab-{name}" and (name != "result" or self.result is not None)
         if action == "file":
             return not self.query_one("#path", Input).has_focus
+        if action == "sheet":
+            return len(self.sheets) > 1 and not self.busy
         return True
 
     def action_run(self, dry_run: bool) -> None:
@@ -441,7 +519,8 @@ class ImportScreen(DeskScreen):
             self._start(True)
             return
         rows = self.preview["rows"]
-        question = (f"Import {os.path.basename(self.path)} (about {rows} rows, duplicates:"
+        sheet = f", sheet {safe_line(self.preview['sheet'])}" if self.preview["kind"] == "xlsx" else ""
+        question = (f"Import {os.path.basename(self.path)}{sheet} (about {rows} rows, duplicates:"
                     f" {self._choice('#on-duplicate')}, unknown columns: {self._unknown()})?")
         self.app.push_screen(ConfirmDialog(question, yes="Import"), lambda yes: self._start(False) if yes else None)
 
@@ -450,9 +529,9 @@ class ImportScreen(DeskScreen):
         return value if isinstance(value, str) else ""
 
     def _start(self, dry_run: bool) -> None:
-        if self.path is None or self.busy:
+        if self.path is None or self.preview is None or self.busy:
             return
-        path, overrides = self.path, dict(self.overrides)
+        path, overrides, sheet = self.path, dict(self.overrides), self.preview["sheet"]
         on_duplicate, unknown = self._choice("#on-duplicate") or "skip", self._unknown()
         self.busy = "dry run" if dry_run else "import"
         self._say("")
@@ -468,7 +547,7 @@ class ImportScreen(DeskScreen):
 
         def job(desk: Desk) -> dict[str, Any]:
             return desk.import_leads(path, overrides=overrides or None, on_duplicate=on_duplicate, unknown=unknown,
-                                     dry_run=dry_run, progress=progress)
+                                     sheet=sheet, dry_run=dry_run, progress=progress)
 
         self.call(job, self._finished, failed=self._run_failed, group="import-run", changes=not dry_run)
 

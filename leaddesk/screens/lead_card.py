@@ -9,6 +9,7 @@ Keys (ids in brackets, remap them in the settings' [keymap]):
   [card.note/call/email/meeting] · F follow-up on the Follow-ups tab [card.followup] ·
   [ / ] previous / next lead [card.previous/next] · r reload [card.reload] · escape back [card.back] ·
   enter on the Deals tab opens the deal.
+A save that crosses someone else's change asks about the fields both changed (screens/conflict.py).
 Letter keys act only when the focus is not in a field (an Input takes them as text); escape first leaves
 the field, then closes the card.
 """
@@ -37,14 +38,16 @@ from textual.widgets._tabbed_content import ContentTab, ContentTabs
 from leaddesk import clock
 from leaddesk.dates import format_relative
 from leaddesk.screens.base import DeskScreen, literal
+from leaddesk.screens.conflict import ConflictDialog, Resolution, conflict_rows, latest_change
 from leaddesk.screens.dialogs import ConfirmDialog, LostDialog, TextDialog, WonDialog
 from leaddesk.store.desk import Desk
 from leaddesk.store.errors import Conflict, LeadDeskError, NotFound
+from leaddesk.store.permissions import Forbidden
 from leaddesk.store.rules import PRIORITY_NAMES, format_money
 from leaddesk.textsafe import safe_line
-from leaddesk.widgets.lead_form import LeadForm, edit_in_editor
+from leaddesk.widgets.lead_form import LeadForm, edit_in_editor, shown_value
 from leaddesk.widgets.quiet_footer import QuietFooter
-from leaddesk.widgets.timeline import HistoryTable, Timeline, describe_undo, when_text
+from leaddesk.widgets.timeline import HistoryTable, Timeline, cursor_kept, describe_undo, when_text
 
 TABS = ("details", "activity", "followups", "deals", "history")
 ACTIVITY_KEYS = "a note · c call · m email · M meeting"
@@ -290,19 +293,21 @@ class LeadCardScreen(DeskScreen):
         info.append("\n\nEarlier follow-ups", style="bold")
         self.query_one("#followup-info", Static).update(info)
         table = self.query_one("#followup-table", DataTable)
-        table.clear()
-        for row in reversed([h for h in history if h["field"] == "followup"]):
-            stamp, _ago = when_text(row["at"])
-            table.add_row(stamp, literal(row["user"]), literal(row["origin"]), literal(row["old"], "—"),
-                          literal(row["new"], "—"))
+        with cursor_kept(table):
+            table.clear()
+            for row in reversed([h for h in history if h["field"] == "followup"]):
+                stamp, _ago = when_text(row["at"])
+                table.add_row(stamp, literal(row["user"]), literal(row["origin"]), literal(row["old"], "—"),
+                              literal(row["new"], "—"), key=str(row["id"]))
 
     def _show_deals(self, d: dict[str, Any]) -> None:
         table = self.query_one("#deals-table", DataTable)
-        table.clear()
-        for deal in d["deals"]:
-            table.add_row(str(deal["id"]), literal(deal["title"]), literal(deal["stage"]), literal(deal["status"]),
-                          Text(format_money(deal["value_cents"]), justify="right"),
-                          literal(deal["expected_close"]), key=str(deal["id"]))
+        with cursor_kept(table):
+            table.clear()
+            for deal in d["deals"]:
+                table.add_row(str(deal["id"]), literal(deal["title"]), literal(deal["stage"]),
+                              literal(deal["status"]), Text(format_money(deal["value_cents"]), justify="right"),
+                              literal(deal["expected_close"]), key=str(deal["id"]))
         count = len(d["deals"])
         table.display = bool(count)
         self._tab_label("deals", f"Deals ({count})" if count else "Deals")
@@ -501,6 +506,9 @@ class LeadCardScreen(DeskScreen):
                 self.dismiss()
 
         def refused(exc: LeadDeskError) -> None:
+            if isinstance(exc, Forbidden):  # not theirs to delete: forcing would not help
+                self._refused(exc)
+                return
             message = str(exc).removesuffix(", or delete with --force")
             self.app.push_screen(ConfirmDialog(f"{message}.\n\nDelete lead #{number} anyway, with its activities?",
                                                yes="Delete anyway"), forced)
@@ -588,7 +596,7 @@ class LeadCardScreen(DeskScreen):
     def on_lead_form_submitted(self, _event: LeadForm.Submitted) -> None:
         self.action_save()
 
-    def action_save(self) -> None:
+    def action_save(self, note: str = "") -> None:
         form = self.query_one(LeadForm)
         values = form.edits()
         if not values:
@@ -603,7 +611,7 @@ class LeadCardScreen(DeskScreen):
             form.show_message("")
             form.fill(lead, self.lists)
             self.form_version = lead["version"]
-            self.notify(f"Lead #{number} saved", markup=False)
+            self.notify(f"Lead #{number} saved" + (f" ({note})" if note else ""), markup=False)
 
         def failed(exc: LeadDeskError) -> None:
             if self.number != number:
@@ -620,20 +628,66 @@ class LeadCardScreen(DeskScreen):
                   failed=failed, changes=True)
 
     def _conflict(self, exc: Conflict) -> None:
-        """Someone changed the lead since the form was filled: say who and when, offer to reload."""
-        by, at = exc.by or "someone", (exc.at or "").replace("T", " ")
-        self.notify(f"Lead #{self.number} was changed by {by} at {at}", title="Not saved", severity="warning",
-                    timeout=10, markup=False)
-        self.query_one(LeadForm).show_message(f"changed by {by} at {at} since you read it: r reloads"
-                                              " (drops your edits)", "warning")
+        """Someone changed the lead since the form was filled: read it again and what changed since, then ask
+        about the fields both changed (`ConflictDialog`); with none, save over the others' changes at once."""
+        number, since = self.number, self.form_version
+        by, at = exc.by or "someone", exc.at or ""
+        form = self.query_one(LeadForm)
+        form.show_message(f"changed by {by} at {at.replace('T', ' ')} since you read it: not saved yet", "warning")
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.query_one(LeadForm).show_message("")
-                self._load(fresh_form=True)
+        def fetch(desk: Desk) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+            detail = desk.show(str(number))
+            return detail, (desk.lead_changes_since(str(number), since) if since is not None else exc.fields)
 
-        self.app.push_screen(ConfirmDialog(f"Lead #{self.number} was changed by {by} at {at} since you read it."
-                                           " Reload it? Your unsaved edits will be lost.", yes="Reload"), answered)
+        def fetched(result: tuple[dict[str, Any], dict[str, dict[str, Any]]]) -> None:
+            if self.number != number:
+                return
+            detail, changes = result
+            rows = conflict_rows(form.pending(), lambda f: form.value_in(f, detail), shown_value, changes)
+            labels = {f.name: f.label for f in form.fields}
+
+            def others(skip: set[str]) -> list[tuple[str, str | None]]:
+                return [(labels.get(name, name.removeprefix("custom:").replace("_", " ")), change.get("by"))
+                        for name, change in changes.items() if name not in skip]
+
+            if not any(row.clash for row in rows):  # nothing to ask: keep theirs and mine, save
+                taken = ", ".join(f"{label} ({who})" if who else label for label, who in others(set()))
+                self._resolved(detail, Resolution(), f"with the other changes: {taken or 'none'}")
+                return
+            dialog = ConflictDialog(number, *latest_change(changes, by, at), rows, others({r.name for r in rows}))
+            self.app.push_screen(dialog, lambda answer: self._resolved(detail, answer))
+
+        def failed(error: LeadDeskError) -> None:
+            if isinstance(error, NotFound):
+                self._gone(str(error))
+            else:
+                form.show_message(str(error))
+
+        self.call(fetch, fetched, failed=failed)
+
+    def _resolved(self, detail: dict[str, Any], answer: Resolution | None, saved_note: str = "") -> None:
+        """Act on the conflict dialog's answer: nothing (back to the form, edits kept), drop the edits, or base
+        the edits on the lead as read and save again (which may conflict again: the dialog comes back)."""
+        if self.number != detail["number"]:
+            return
+        form = self.query_one(LeadForm)
+        if answer is None:
+            form.show_message("not saved: the lead changed since you read it; ctrl+s decides again, r reloads"
+                              " (drops your edits)", "warning")
+            return
+        if answer.drop_edits:
+            form.show_message("")
+            self.notify(f"Lead #{self.number}: your edits dropped, showing it as stored", markup=False)
+            self._load(fresh_form=True)
+            return
+        form.rebase(detail, self.lists, take=answer.theirs)
+        self.form_version = detail["version"]
+        form.show_message("")
+        if not form.dirty:
+            self.notify(f"Lead #{self.number}: took the stored values, nothing of yours left to save", markup=False)
+            self._load()
+            return
+        self.action_save(saved_note)
 
     # -- description in $EDITOR ------------------------------------------------------------------
     def action_edit_description(self) -> None:

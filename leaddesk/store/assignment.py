@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from leaddesk.settings import Assignment
-from leaddesk.store import leads
+from leaddesk.store import leads, permissions
 from leaddesk.store.context import Ctx
 from leaddesk.store.db import Tx
 from leaddesk.store.refs import load_lead
@@ -172,10 +172,12 @@ def assign_owners(ctx: Ctx, rows: list[dict[str, Any]]) -> list[Choice]:
     return choices
 
 
-def rerun(ctx: Ctx) -> list[dict[str, Any]]:
+def rerun(ctx: Ctx, *, dry_run: bool = False) -> list[dict[str, Any]]:
     """Apply the rules to every unassigned lead that is not won or lost, oldest first; each new owner is an
     "assign" change in the lead's history (field owner_id). Returns one row per lead looked at:
-    number, name, owner (login or None), rule, problems."""
+    number, name, owner (login or None), rule, problems. Managers and admins only, unless `dry_run` (the
+    caller then rolls the transaction back)."""
+    permissions.check_assign_rerun(ctx.role, dry_run)
     rules = ctx.settings.assignment
     if not rules.enabled:
         from leaddesk.store.errors import RuleError

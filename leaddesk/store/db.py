@@ -2,7 +2,8 @@
 
 SQLite is driven through the standard `sqlite3` module (WAL, busy timeout,
 foreign keys, `BEGIN IMMEDIATE` for writes); any other SQLAlchemy URL (e.g.
-PostgreSQL) through an SQLAlchemy connection. Both speak the same SQL with
+PostgreSQL, where writes take one advisory lock so that they too run one at a
+time) through an SQLAlchemy connection. Both speak the same SQL with
 `:name` parameters, so every operation in the service layer is written once.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -20,6 +21,8 @@ from leaddesk.store.errors import LeadDeskError
 from leaddesk.store.schema import SCHEMA_HEAD
 
 BUSY_TIMEOUT_S = 10.0
+# The transaction-level advisory lock every write transaction takes on PostgreSQL (the key spells "lead").
+PG_WRITE_LOCK = 0x6C656164
 
 Row = Mapping[str, Any]
 
@@ -35,6 +38,7 @@ class Tx(Protocol):
     def scalar(self, sql: str, params: Mapping[str, Any] | None = None) -> Any: ...
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int: ...
     def insert(self, sql: str, params: Mapping[str, Any] | None = None) -> int: ...
+    def many(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None: ...
 
 
 class SqliteTx:
@@ -66,6 +70,10 @@ class SqliteTx:
     def insert(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
         """Run an INSERT; the new row's id."""
         return int(self.conn.execute(sql + " RETURNING id", params or {}).fetchone()[0])
+
+    def many(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run one statement for each row of parameters (executemany)."""
+        self.conn.executemany(sql, rows)
 
 
 class MixedRow(dict[str, Any]):
@@ -113,6 +121,11 @@ class AlchemyTx:
         """Run an INSERT; the new row's id."""
         return int(self._run(sql + " RETURNING id", params).scalar_one())
 
+    def many(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run one statement for each row of parameters (executemany; pipelined by psycopg)."""
+        if rows:
+            self.conn.execute(self._text(sql), [dict(r) for r in rows])
+
 
 def is_url(target: str) -> bool:
     """True for an SQLAlchemy URL, False for a file path."""
@@ -126,6 +139,19 @@ def sqlite_path_of(target: str) -> Path | None:
     if target.startswith("sqlite:///"):
         return Path(target[len("sqlite:///"):]).expanduser()
     return None
+
+
+def shown_target(target: str) -> str:
+    """A database for messages and output: a server URL without its password."""
+    if not is_url(target) or "@" not in target:
+        return target
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(target).render_as_string(hide_password=True)
+    except ArgumentError:
+        return target.split("://", 1)[0] + "://***@" + target.rsplit("@", 1)[1]
 
 
 def resolve_target(explicit: str | None, configured: str | None = None) -> str:
@@ -220,7 +246,14 @@ class Database:
         """A write transaction (BEGIN IMMEDIATE on SQLite): all of it commits, or none."""
         with self._lock:
             if self._conn is not None:
-                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    self._conn.execute("BEGIN IMMEDIATE")  # waits up to BUSY_TIMEOUT_S for another writer
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) and "busy" not in str(exc):
+                        raise
+                    raise LeadDeskError(f"the desk {self.path} is busy: another process has been writing to it"
+                                        f" for {BUSY_TIMEOUT_S:g} s (a large import?); nothing was changed,"
+                                        " try again in a moment") from None
                 try:
                     yield SqliteTx(self._conn)
                 except BaseException:
@@ -229,7 +262,13 @@ class Database:
                 self._conn.execute("COMMIT")
             else:
                 with self._engine.begin() as conn:
-                    yield AlchemyTx(conn)
+                    tx = AlchemyTx(conn)
+                    if tx.dialect == "postgresql":
+                        # Writers take turns, as BEGIN IMMEDIATE makes them on SQLite: every check-then-write
+                        # (the next lead number, the duplicate refusal, unique logins, round-robin) then holds
+                        # on both. Reads never wait for it; the lock ends with the transaction.
+                        tx.execute("SELECT pg_advisory_xact_lock(:k)", {"k": PG_WRITE_LOCK})
+                    yield tx
 
     @contextmanager
     def read(self) -> Iterator[Tx]:

@@ -106,6 +106,13 @@ class Desk:
         return message
 
     # -- leads ---------------------------------------------------------------------------------
+    def lead_changes_since(self, ref: str, version: int) -> dict[str, dict[str, Any]]:
+        """What changed on a lead after `version`, per field: {field: {from, to, by, at, action}} (see
+        `queries.lead_changes_since`; a Conflict's `.fields` has the same shape). {} when nothing did."""
+        with self._read() as tx:
+            lead = resolve_lead(tx, str(ref), self.settings.default_region)
+            return queries.lead_changes_since(tx, lead["id"], int(version), int(lead["version"]))
+
     def add_lead(self, values: dict[str, Any], status: str | None = None, *, force: bool = False) -> dict[str, Any]:
         """Create a lead; returns its details. A lead whose phone or email is already on a lead or customer
         is refused with PossibleDuplicate (its `.matches` name them) unless `force` (see `possible_duplicates`)."""
@@ -426,7 +433,32 @@ class Desk:
             return [dict(r) for r in tx.all(
                 "SELECT id, login, name, role, active, created_at FROM \"user\" ORDER BY login")]
 
+    # -- copying the desk to another database (issue 5; store/dbcopy.py) ----------------------------
+    def copy_to(self, target: str, progress: Callable[[str, int], None] | None = None) -> dict[str, Any]:
+        """Copy every row into another, empty database (a SQLite path or a server URL), in one transaction on
+        it, checking every table's row count; managers and admins. See `dbcopy.copy_database`."""
+        from leaddesk.store import dbcopy
+
+        return dbcopy.copy_database(self.db, target, self.login, self.settings, progress=progress)
+
     # -- users and roles (issue 5; store/users.py, store/permissions.py) -----------------------------
+    def whoami(self) -> dict[str, Any]:
+        """The acting user (see `users.describe_actor`): login, name, role, known, and `manage_users`, the
+        refusal they would get managing users (None: they may). An unknown login (unless the desk may create
+        it), a deactivated user or a partner is refused (Forbidden) as on any read: opening the desk checks it."""
+        from leaddesk.store import users
+
+        with self.db.read() as tx:
+            return users.describe_actor(tx, permissions.reader(tx, self.login, self.settings))
+
+    def user_overview(self) -> list[dict[str, Any]]:
+        """Every user by login (id, login, name, role, active, created_at) with `open_leads`, how many open
+        leads they own."""
+        from leaddesk.store import users
+
+        with self._read() as tx:
+            return users.overview(tx)
+
     def add_user(self, login: str, name: str | None = None, role: str = "rep") -> int:
         """Add a user (managers and admins; an admin to add an admin); returns their id."""
         from leaddesk.store import users
@@ -461,13 +493,28 @@ class Desk:
     # -- import and export (issue 4; store/importing.py, store/exporting.py) -------------------------
     def preview_import(self, path: str, overrides: dict[str, str] | None = None, sheet: str | None = None,
                        rows: int = 5) -> dict[str, Any]:
-        """How a file would be read: its column mapping, notes and first rows (nothing is written)."""
+        """How a file would be read: its column mapping, notes and first rows (nothing is written).
+        `unknown_columns` lists the headers no field takes; what becomes of them depends on the import's
+        `unknown` choice, so the notes do not say it."""
         from pathlib import Path
 
         from leaddesk.store import importing
+        from leaddesk.store.mapping import unknown_note
 
         options = importing.ImportOptions(overrides=overrides or {}, sheet=sheet)
-        return importing.preview(importing.plan_import(Path(path), self.settings, options), rows)
+        plan = importing.plan_import(Path(path), self.settings, options)
+        shown, unknown = importing.preview(plan, rows), list(plan.cmap.unknown)
+        note = unknown_note(unknown, options.unknown)
+        return {**shown, "unknown_columns": unknown, "notes": [n for n in shown["notes"] if n != note]}
+
+    def workbook_sheets(self, path: str) -> list[str]:
+        """The sheets of an .xlsx file in workbook order ([] for a CSV): the import reads the first unless
+        told `sheet`."""
+        from pathlib import Path
+
+        from leaddesk.store.tabular import sheet_names
+
+        return sheet_names(Path(path))
 
     def import_leads(self, path: str, *, overrides: dict[str, str] | None = None, on_duplicate: str = "skip",
                      unknown: str = "keep", sheet: str | None = None, require: list[str] | None = None,
@@ -616,7 +663,9 @@ class Desk:
     def capture_mailbox(self, messages: Iterable[tuple[str, bytes | LeadDeskError]], *, known_only: bool = False,
                         automated: bool = False) -> Iterator[dict[str, Any]]:
         """Capture each (label, raw message) in turn, each in its own transaction; yield each outcome.
-        A message that cannot be read or captured gives result "failed" with the reason; the rest go on."""
+        A message that cannot be read or captured gives result "failed" with the reason; the rest go on.
+        An acting user who may not act at all is refused once (Forbidden), before the first message."""
+        self.whoami()
         for label, raw in messages:
             try:
                 if isinstance(raw, LeadDeskError):
@@ -647,12 +696,13 @@ class Desk:
 
     def assign_rerun(self, *, dry_run: bool = False) -> list[dict[str, Any]]:
         """Apply the assignment rules to unassigned open leads, one transaction (rolled back on a dry run);
-        one row per lead: number, name, owner (None if no rule gave one), rule, problems."""
+        one row per lead: number, name, owner (None if no rule gave one), rule, problems.
+        Managers and admins only; anyone may do a dry run."""
         from leaddesk.store import assignment
 
         try:
             with self._ctx() as ctx:
-                done = assignment.rerun(ctx)
+                done = assignment.rerun(ctx, dry_run=dry_run)
                 if dry_run:
                     raise assignment.DryRunDone(done)
         except assignment.DryRunDone as rolled_back:

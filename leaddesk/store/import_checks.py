@@ -2,21 +2,25 @@
 
 - `CachingTx` remembers the catalog reads (sources, users, statuses...) `fields.prepare` makes
   for every row: they do not change during an import.
-- `FieldMemo` runs `fields.prepare` one field at a time (to say which field is wrong) and
-  remembers the verdict for values that repeat across rows.
+- `FieldMemo` checks the fields that need the database (after `import_rows` checked the others),
+  one field at a time (to say which field is wrong), remembering the verdict for values that
+  repeat across rows; and the status a row names.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leaddesk.settings import Settings
 from leaddesk.store import fields, leads
 from leaddesk.store.context import Ctx
 from leaddesk.store.db import Tx
 from leaddesk.store.errors import RuleError
+
+if TYPE_CHECKING:
+    from leaddesk.store.import_rows import CheckedRow
 from leaddesk.store.mapping import CUSTOM
 
 CATALOG_TABLES = {"source", "item", "lead_type", "contact_method", "partner", '"user"', "user", "status",
@@ -71,6 +75,11 @@ class CachingTx:
         self._memo.clear()
         return self.inner.insert(sql, params)
 
+    def many(self, sql: str, rows: Any) -> None:
+        """One statement per row of parameters: forgets what was remembered."""
+        self._memo.clear()
+        self.inner.many(sql, rows)
+
 
 class FieldError(RuleError):
     """A field value refused by the field rules; knows which field."""
@@ -80,43 +89,50 @@ class FieldError(RuleError):
         self.target = target
 
 
-# Fields whose values repeat across rows: each distinct value is validated once.
-REPEATING = {"source", "city", "state", "country", "zone", "priority", "tags", "owner", "partner", "type", "item",
-             "contact_method", "campaign", "medium", "followup", "expected_close", "probability", "expected_revenue",
-             "score", "job_title", "zip", "company", "website", "source_detail", "bant_budget", "bant_authority",
-             "bant_need", "bant_timeline"}
+# The fields that need the database whose values repeat across rows: each distinct value is checked once.
+REPEATING = {"source", "owner", "partner", "type", "item", "contact_method"}
 MEMO_LIMIT = 50_000
 
 
 class FieldMemo:
-    """`fields.prepare`, one field at a time (to say which one is wrong), remembering repeated values."""
+    """The importing process's side of the field rules: the fields that need the database, each distinct
+    value checked once, after the helper's checks (`import_rows.CheckedRow`)."""
 
     def __init__(self) -> None:
-        self.memo: dict[tuple[str, str], dict[str, Any] | FieldError] = {}
-        self.ready: dict[tuple[str, str], dict[str, Any] | FieldError] = {}  # checked by the helper process
+        self.memo: dict[tuple[str, Any], dict[str, Any] | FieldError] = {}
         self.statuses: dict[tuple[str | None, Any], int | RuleError] = {}
+        self.targets: dict[str, Any] = {}  # status text -> StatusInfo | None | FieldError
 
-    def prepare(self, tx: Tx, settings: Settings, given: dict[str, Any]) -> dict[str, Any]:
-        """Column values for `given`, like `fields.prepare`; FieldError names the failing field."""
-        columns: dict[str, Any] = {}
-        for name, value in given.items():
-            if name == "custom":
-                continue
-            key = (name, value)
-            hit = self.memo.get(key) if name in REPEATING else self.ready.get(key)
-            if hit is None:
-                try:
-                    hit = fields.prepare(tx, settings, {name: value})
-                except RuleError as exc:
-                    hit = FieldError(name, str(exc))
-                if name in REPEATING:
-                    if len(self.memo) >= MEMO_LIMIT:
-                        self.memo.clear()
-                    self.memo[key] = hit
-            if isinstance(hit, FieldError):
-                raise FieldError(hit.target, str(hit))
-            columns.update(hit)
+    def finish(self, tx: Tx, settings: Settings, row: CheckedRow) -> dict[str, Any]:
+        """The row's column values, like `fields.prepare` of its values: the checked columns plus the fields
+        that need the database. FieldError names the first refused field in the row's order, as a lead
+        typed by hand would report it."""
+        columns = row.columns
+        error = row.error
+        for position, name, value in row.later:
+            if error is not None and error[0] < position:
+                break
+            columns.update(self.prepare_one(tx, settings, name, value))
+        if error is not None:
+            raise FieldError(error[1], error[2])
         return columns
+
+    def prepare_one(self, tx: Tx, settings: Settings, name: str, value: Any) -> dict[str, Any]:
+        """`fields.prepare` of one field, remembered for the repeating ones; FieldError names the field."""
+        key = (name, value)
+        hit = self.memo.get(key)
+        if hit is None:
+            try:
+                hit = fields.prepare(tx, settings, {name: value})
+            except RuleError as exc:
+                hit = FieldError(name, str(exc))
+            if name in REPEATING:
+                if len(self.memo) >= MEMO_LIMIT:
+                    self.memo.clear()
+                self.memo[key] = hit
+        if isinstance(hit, FieldError):
+            raise FieldError(hit.target, str(hit))
+        return hit
 
     def initial_status(self, ctx: Ctx, row: dict[str, Any], status: str | None) -> int:
         """`leads._initial_status`, once per distinct (status, lead type)."""
@@ -130,6 +146,23 @@ class FieldMemo:
             self.statuses[key] = hit
         if isinstance(hit, RuleError):
             raise RuleError(str(hit))
+        return hit
+
+    def target_status(self, ctx: Ctx, status: str | None) -> Any:
+        """`import_status.target_status`, once per distinct status text (FieldError names the column)."""
+        if not status:
+            return None
+        hit = self.targets.get(status)
+        if hit is None and status not in self.targets:
+            from leaddesk.store.import_status import target_status
+
+            try:
+                hit = target_status(ctx, status)
+            except RuleError as exc:
+                hit = FieldError("status", str(exc))
+            self.targets[status] = hit
+        if isinstance(hit, FieldError):
+            raise FieldError(hit.target, str(hit))
         return hit
 
     def check_custom(self, settings: Settings, custom: dict[str, Any]) -> None:

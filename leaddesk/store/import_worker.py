@@ -1,37 +1,22 @@
-"""A helper process for the field rules that need no database (used by large imports).
+"""A helper process that reads and checks a large file's rows while the import writes them.
 
-On a large file the rules that need no database (email and phone above all, names, free text)
-run in a second process one chunk ahead of the main loop, which meanwhile checks the rest,
-looks for duplicates and writes. Same functions (`fields.prepare`), other CPU.
+On a large file the part of an import that needs no database (`import_rows`: reading the file,
+mapping its columns, the rules of names, emails, phones, dates...) runs in a second process, which
+streams its checked chunks through a pipe; the importing process meanwhile checks the fields that
+need the database, looks for duplicates and writes. Same functions, other CPU. The pipe holds a
+chunk or two: the helper waits when it is ahead, so memory does not grow with the file.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-from leaddesk.settings import Settings
-from leaddesk.store import fields
 from leaddesk.store.errors import RuleError
-from leaddesk.store.import_checks import REPEATING, FieldError
+from leaddesk.store.import_rows import CHUNK, CheckedRow, RowChecker
 
-WORKER_FROM = 5000  # estimated rows; smaller files are checked in the main process only
-PURE_KINDS = {"name", "text", "longtext", "email", "phone", "priority", "probability", "money", "date", "int",
-              "bant", "tags"}
-
-
-def worker_fields() -> set[str]:
-    """The fields the helper process checks: those needing no database that rarely repeat."""
-    return {f.name for f in fields.FIELDS.values() if f.kind in PURE_KINDS and f.name not in REPEATING}
-
-
-class _NoTx:
-    """Stands for a transaction where none may be used (the helper process has no database)."""
-
-    dialect = "none"
-    lock_suffix = ""
-
-    def __getattr__(self, name: str) -> Any:
-        raise AssertionError("the import helper process has no database")
+WORKER_FROM = 5000  # estimated rows; smaller files are read and checked in the importing process
 
 
 def _speed_up_email_domains() -> None:
@@ -48,74 +33,57 @@ def _speed_up_email_domains() -> None:
         module.validate_email_domain_name = functools.lru_cache(maxsize=4096)(check)  # type: ignore[attr-defined]
 
 
-def _worker(conn: Any, parent_end: Any, settings: Settings) -> None:
+def _worker(conn: Any, parent_end: Any, checker: RowChecker, path: Path, sheet: str | None, size: int) -> None:
+    from leaddesk.store.tabular import open_table
+
     parent_end.close()  # so that the parent's death reads as end of file here
     _speed_up_email_domains()
-    notx: Any = _NoTx()
-    while True:
+    checker.pack = True
+    try:
         try:
-            items = conn.recv()
-        except (EOFError, OSError):
+            for chunk in checker.chunks(open_table(path, sheet), size):
+                conn.send(("rows", chunk))
+        except RuleError as exc:  # a malformed file: the importing process reports it
+            conn.send(("error", str(exc)))
             return
-        if items is None:
-            return
-        out: list[tuple[bool, Any]] = []
-        for name, value in items:
-            try:
-                out.append((True, fields.prepare(notx, settings, {name: value})))
-            except RuleError as exc:
-                out.append((False, str(exc)))
-        try:
-            conn.send(out)
-        except OSError:
-            return
+        conn.send(("done", None))
+    except (BrokenPipeError, OSError):
+        return  # the importing process has gone (or stopped reading): nothing to do
 
 
-class FieldWorker:
-    """The helper process and a thread that feeds it, so that sending never waits on receiving."""
+class RowWorker:
+    """The helper process: `chunks()` gives what `RowChecker.chunks()` would, computed over there."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, checker: RowChecker, path: Path, sheet: str | None, size: int = CHUNK) -> None:
         import multiprocessing
-        import queue
-        import threading
 
         context = multiprocessing.get_context("fork")
-        self.conn, child = context.Pipe()
-        self.process = context.Process(target=_worker, args=(child, self.conn, settings), daemon=True)
+        self.conn, child = context.Pipe(duplex=False)
+        self.process = context.Process(target=_worker, args=(child, self.conn, checker, path, sheet, size),
+                                       daemon=True)
         self.process.start()
         child.close()
-        self.outbox: queue.Queue[Any] = queue.Queue()
-        self.sender = threading.Thread(target=self._send, daemon=True)
-        self.sender.start()
 
-    def _send(self) -> None:
+    def chunks(self) -> Iterator[list[CheckedRow]]:
+        """The checked chunks, in the file's order."""
         while True:
-            items = self.outbox.get()
             try:
-                self.conn.send(items)
-            except OSError:
+                kind, payload = self.conn.recv()
+            except EOFError:
+                raise RuleError("the import's helper process stopped unexpectedly; nothing was imported") from None
+            if kind == "done":
                 return
-            if items is None:
-                return
-
-    def submit(self, items: list[tuple[str, str]]) -> None:
-        """Queue a chunk's (field, value) pairs; results come back in order from `results()`."""
-        self.outbox.put(items)
-
-    def results(self, items: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any] | FieldError]:
-        """The checked values of the oldest submitted chunk."""
-        answers = self.conn.recv()
-        return {key: (value if ok else FieldError(key[0], value))
-                for key, (ok, value) in zip(items, answers, strict=True)}
+            if kind == "error":
+                raise RuleError(payload)
+            yield payload
 
     def close(self) -> None:
-        """Stop the helper process."""
-        self.outbox.put(None)
-        self.sender.join(timeout=5)
+        """Stop the helper process (at the end, or when the import stops early)."""
+        self.conn.close()
         self.process.join(timeout=5)
         if self.process.is_alive():
             self.process.terminate()
-        self.conn.close()
+            self.process.join(timeout=5)
 
 
 def use_worker(total: int) -> bool:

@@ -23,8 +23,9 @@ The pieces, one job each:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +36,10 @@ from leaddesk.store.db import Tx
 from leaddesk.store.errors import NotFound, RuleError
 from leaddesk.store.import_checks import CachingTx, FieldError, FieldMemo
 from leaddesk.store.import_report import ERROR_COLUMN, ErrorFile, Problem, error_path_for
-from leaddesk.store.import_status import Closing, apply, created_at, link_customer, split_closing, target_status
-from leaddesk.store.import_worker import FieldWorker, use_worker, worker_fields
-from leaddesk.store.mapping import ColumnMap, lead_values, map_columns, norm, resolve_field
+from leaddesk.store.import_rows import CHUNK, CheckedRow, RowChecker, unpack_cells, with_kept
+from leaddesk.store.import_status import Closing, apply, created_at, link_customer, target_status
+from leaddesk.store.import_worker import RowWorker, use_worker
+from leaddesk.store.mapping import ColumnMap, map_columns, norm, resolve_field
 from leaddesk.store.rules import why_not_by_hand
 from leaddesk.store.tabular import Table, open_table
 
@@ -47,7 +49,6 @@ __all__ = [  # the public names callers import from here (the pieces live in the
     "plan_import", "preview", "run_import", "undo_batch", "use_worker",
 ]
 
-CHUNK = 500
 SHOWN = 50  # problems kept for the report (all of them go to the error file)
 ON_DUPLICATE = ("skip", "update", "create")
 UNKNOWN = ("keep", "ignore")
@@ -153,12 +154,13 @@ class Candidate:
     """A valid row waiting for its duplicate check and insert."""
 
     line: int
-    cells: list[str]
+    cells: list[str] | str  # see import_rows.unpack_cells
     row: dict[str, Any]
-    given: dict[str, Any]  # the row's own values (without the unknown columns)
+    given: dict[str, Any]  # the row's own values (without the unknown columns; see CheckedRow.given)
     status: str | None = None
     kept: str = ""  # the unknown columns as "Header: value" lines, for the description
     closing: Closing = field(default_factory=Closing)  # customer, created, what a closed status needs
+    keys: list[tuple[str, str]] = field(default_factory=list)  # ("phone"/"email", normalised) to find duplicates
 
 
 @dataclass
@@ -182,6 +184,8 @@ def assign_owners(ctx: Ctx, rows: list[dict[str, Any]]) -> None:
     """Hook for the assignment rules of the team-desk issue (issue 5): called on every chunk of new lead
     rows before they are inserted, it may set `owner_id` (rows without an owner column default to the
     importing user, as a lead typed by hand does, unless the [assignment] rules are on)."""
+    if not ctx.settings.assignment.enabled:
+        return
     from leaddesk.store import assignment
 
     assignment.assign_owners(ctx, rows)
@@ -202,22 +206,13 @@ def run_import(ctx: Ctx, plan: Plan, progress: Callable[[int, int], None] | None
     write_errors = options.errors_path is not None or not options.dry_run
     if write_errors:
         run.errors = ErrorFile(options.errors_path or error_path_for(plan.table.path), plan.table.headers)
-    worker = FieldWorker(ctx.settings) if use_worker(plan.table.total) else None
-    to_worker = worker_fields()
+    checker = RowChecker(plan.cmap, ctx.settings, plan.require, options.unknown == "keep",
+                         keep_values=options.on_duplicate == "update")
+    worker = RowWorker(checker, plan.table.path, plan.table.sheet, CHUNK) if use_worker(plan.table.total) else None
     complete = False
     try:
-        ahead: tuple[list[tuple[int, list[str], Any]], list[tuple[str, str]]] | None = None
-        for chunk in _mapped_chunks(plan):
-            items: list[tuple[str, str]] = []
-            if worker is not None:
-                items = list({(t, v) for _line, _cells, (values, _extra) in chunk for t, v in values.items()
-                              if t in to_worker})
-                worker.submit(items)
-            if ahead is not None:
-                _process(run, ahead, worker, progress)
-            ahead = (chunk, items)
-        if ahead is not None:
-            _process(run, ahead, worker, progress)
+        for chunk in (worker.chunks() if worker is not None else checker.chunks(plan.table, CHUNK)):
+            _process(run, chunk, progress)
         if progress:
             progress(run.counts["read"], run.counts["read"])  # the total was an estimate: now it is known
         complete = True
@@ -249,11 +244,12 @@ def run_import(ctx: Ctx, plan: Plan, progress: Callable[[int, int], None] | None
     }
 
 
-def _report(run: Run, problem: Problem, cells: list[str] | None = None) -> None:
+def _report(run: Run, problem: Problem, cells: list[str] | str | None = None) -> None:
     if len(run.problems) < SHOWN:
         run.problems.append(problem)
     if cells is not None and run.errors is not None:
-        run.errors.write(cells, problem.text() if problem.kind == "rejected" else f"{problem.kind}: {problem.text()}")
+        reason = problem.text() if problem.kind == "rejected" else f"{problem.kind}: {problem.text()}"
+        run.errors.write(unpack_cells(cells), reason)
 
 
 def _headers_of(cmap: ColumnMap, target: str) -> str:
@@ -261,58 +257,33 @@ def _headers_of(cmap: ColumnMap, target: str) -> str:
     return " / ".join(names) if names else target
 
 
-def _mapped_chunks(plan: Plan) -> Iterator[list[tuple[int, list[str], Any]]]:
-    """The file's non-blank rows with their mapped values, CHUNK rows at a time."""
-    chunk: list[tuple[int, list[str], Any]] = []
-    values = plan.cmap.values
-    for line, cells in plan.table.rows():
-        if not any(c.strip() for c in cells if c):
-            continue
-        chunk.append((line, cells, values(cells)))
-        if len(chunk) >= CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def _process(run: Run, ahead: tuple[list[tuple[int, list[str], Any]], list[tuple[str, str]]],
-             worker: FieldWorker | None, progress: Callable[[int, int], None] | None) -> None:
+def _process(run: Run, chunk: list[CheckedRow], progress: Callable[[int, int], None] | None) -> None:
     """Check, de-duplicate and write one chunk."""
-    chunk, items = ahead
-    run.memo.ready = worker.results(items) if worker is not None else {}
-    for line, cells, mapped in chunk:
+    for row in chunk:
         run.counts["read"] += 1
-        _take(run, line, cells, mapped)
+        _take(run, row)
     _flush(run)
     if progress:
         progress(run.counts["read"], run.plan.table.total)
 
 
-def _take(run: Run, line: int, cells: list[str], mapped: tuple[dict[str, str], dict[str, str]]) -> None:
-    """Validate one row; a good one waits in `pending`."""
+def _take(run: Run, checked: CheckedRow) -> None:
+    """Finish checking one row (the fields that need the database); a good one waits in `pending`."""
     plan, ctx = run.plan, run.ctx
-    values, extra = mapped
-    for target in plan.require:
-        present = values.get(target) or (target == "name" and (values.get("first_name") or values.get("last_name")))
-        if not present:
-            run.counts["rejected"] += 1
-            _report(run, Problem(line, "rejected", _headers_of(plan.cmap, target), f"{target} is required"), cells)
-            return
-    given, status = lead_values(values)
-    given, closing = split_closing(given)
-    kept = ""
-    new = given
-    if extra and plan.options.unknown == "keep":
-        kept = "\n".join(f"{header}: {value}" for header, value in extra.items())
-        new = {**given, "description": _with_kept(given.get("description"), kept)}
+    line, cells = checked.line, checked.cells
+    if checked.missing is not None:
+        target = checked.missing
+        run.counts["rejected"] += 1
+        _report(run, Problem(line, "rejected", _headers_of(plan.cmap, target), f"{target} is required"), cells)
+        return
+    given, status, kept = checked.given, checked.status, checked.kept
+    closing = checked.closing or Closing()
     try:
         run.memo.check_custom(ctx.settings, given.get("custom") or {})
-        try:
-            closed = target_status(ctx, status)
-        except RuleError as exc:
-            raise FieldError("status", str(exc)) from None
-        row = leads.new_lead_row(ctx, new, status=None if closed else status, prepare_values=run.memo.prepare,
+        closed = run.memo.target_status(ctx, status)
+        columns = run.memo.finish(ctx.tx, ctx.settings, checked)
+        row = leads.new_lead_row(ctx, given, status=None if closed else status,
+                                 prepare_values=lambda _tx, _settings, _values: columns,
                                  initial_status=run.memo.initial_status)
         apply(ctx, row, closed, closing)
         closing.created = created_at(ctx, closing.created) or ""
@@ -336,14 +307,7 @@ def _take(run: Run, line: int, cells: list[str], mapped: tuple[dict[str, str], d
         _report(run, Problem(line, "warning", _headers_of(plan.cmap, "phone"),
                              f"phone '{row['phone']}' is not a full number: imported as typed, not used to find"
                              " duplicates"))
-    run.pending.append(Candidate(line, cells, row, given, status, kept, closing))
-
-
-def _with_kept(description: str | None, kept: str) -> str:
-    """A description with the unknown columns' lines added (once)."""
-    if not kept or (description and kept in description):
-        return description or ""
-    return f"{description}\n\n{kept}" if description else kept
+    run.pending.append(Candidate(line, cells, row, given, status, kept, closing, _keys(row)))
 
 
 def _keys(row: dict[str, Any]) -> list[tuple[str, str]]:
@@ -359,7 +323,7 @@ def _existing(tx: Tx, pending: list[Candidate]) -> dict[tuple[str, str], dict[st
     """Leads already in the database (earlier rows of this file included) with a chunk's phones or emails."""
     found: dict[tuple[str, str], dict[str, Any]] = {}
     for kind, column in (("phone", "phone_e164"), ("email", "email_lower")):
-        wanted = sorted({value for c in pending for k, value in _keys(c.row) if k == kind})
+        wanted = sorted({value for c in pending for k, value in c.keys if k == kind})
         for start in range(0, len(wanted), 400):
             part = wanted[start:start + 400]
             params = {f"k{i}": v for i, v in enumerate(part)}
@@ -381,7 +345,7 @@ def _flush(run: Run) -> None:
     inserts: list[Candidate] = []
     for cand in run.pending:
         match = None
-        for key in _keys(cand.row):
+        for key in cand.keys:
             if key in existing:
                 lead = existing[key]
                 same_file = lead["import_batch_id"] == run.batch_id
@@ -410,7 +374,7 @@ def _flush(run: Run) -> None:
             run.next_number = leads.next_number(ctx)
         cand.row["number"] = run.next_number
         run.next_number += 1
-        for kind, value in _keys(cand.row):
+        for kind, value in cand.keys:
             run.seen.setdefault(f"{kind}:{value}", (cand.row["number"], cand.line))
         inserts.append(cand)
     _insert(run, inserts)
@@ -426,7 +390,7 @@ def _update(run: Run, cand: Candidate, number: int) -> None:
     lead = load_lead(ctx.tx, int(lead_id))
     given = {k: v for k, v in cand.given.items() if v not in (None, "")}
     if cand.kept:  # the unknown columns are added to the description, never replace it
-        given["description"] = _with_kept(given.get("description") or lead["description"], cand.kept)
+        given["description"] = with_kept(given.get("description") or lead["description"], cand.kept)
     ctx.tx.execute("SAVEPOINT import_update")  # an update is all of the row or nothing
     column = ""
     try:
@@ -500,20 +464,57 @@ def _insert(run: Run, cands: list[Candidate]) -> None:
 
 
 def insert_many(tx: Tx, table: str, rows: list[dict[str, Any]]) -> None:
-    """Insert rows in as few statements as possible: one `executemany` per set of columns on SQLite,
-    one statement per row elsewhere (the portable path)."""
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for row in rows:
-        groups.setdefault(tuple(row), []).append(row)
+    """Insert rows in as few statements as possible: on SQLite one `executemany` for the whole list (a
+    column some rows lack gets its declared default, as the database would give it), one statement per
+    row elsewhere (the portable path)."""
     inner = tx.inner if isinstance(tx, CachingTx) else tx
     conn = getattr(inner, "conn", None)
-    for columns, group in groups.items():
-        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
-        if inner.dialect == "sqlite" and conn is not None and hasattr(conn, "executemany"):
-            conn.executemany(sql, group)
-        else:
-            for row in group:
-                inner.execute(sql, row)
+    if inner.dialect != "sqlite" or conn is None or not hasattr(conn, "executemany"):
+        same: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in rows:
+            same.setdefault(tuple(row), []).append(row)
+        for names, group in same.items():
+            inner.many(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(':' + c for c in names)})", group)
+        return
+    defaults = _literal_defaults(conn, table)
+    columns: dict[str, None] = {}
+    for row in rows:
+        columns.update(dict.fromkeys(row))
+    if all(c in defaults for c in columns):
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {tuple(columns): rows}
+    else:
+        groups = {}
+        for row in rows:
+            groups.setdefault(tuple(row), []).append(row)
+    for names, group in groups.items():
+        pick = itemgetter(*names) if len(names) > 1 else lambda row, name=names[0]: (row[name],)
+        missing = {c: defaults.get(c) for c in names}
+        width = len(names)  # a row with as many columns has them all (its columns are among `names`)
+        values = [pick(row) if len(row) == width else pick({**missing, **row}) for row in group]  # positional
+        conn.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
+                         values)
+
+
+_DEFAULTS: dict[tuple[int, str], dict[str, Any]] = {}
+
+
+def _literal_defaults(conn: Any, table: str) -> dict[str, Any]:
+    """{column: its declared default} for the columns whose default is a literal (SQLite's table_info)."""
+    key = (id(conn), table)
+    if key not in _DEFAULTS:
+        found: dict[str, Any] = {}
+        for _cid, name, _type, _notnull, default, _pk in conn.execute(f"PRAGMA table_info({table})"):
+            if default is None or default.upper() == "NULL":
+                found[name] = None
+            elif len(default) >= 2 and default[0] == default[-1] == "'":
+                found[name] = default[1:-1].replace("''", "'")
+            else:
+                try:
+                    found[name] = int(default)
+                except ValueError:
+                    continue  # an expression: rows without this column are inserted apart
+        _DEFAULTS[key] = found
+    return _DEFAULTS[key]
 
 
 # -- batches -------------------------------------------------------------------------------------
@@ -559,7 +560,7 @@ def undo_batch(ctx: Ctx, batch_id: int) -> dict[str, Any]:
         raise RuleError(f"import batch {batch_id} is already undone")
     ctx.tx.execute(
         "INSERT INTO history (change_id, entity, entity_id, action, field, old, new, user_id, at, origin)"
-        " SELECT :cid, 'lead', l.id, 'delete', 'number', CAST(l.number AS TEXT), NULL, :u, :at, :o"
+        " SELECT CAST(:cid AS VARCHAR), 'lead', l.id, 'delete', 'number', CAST(l.number AS TEXT), NULL, :u, :at, :o"
         f" FROM lead l WHERE {UNTOUCHED}",
         {**params, "u": ctx.user_id, "at": ctx.at, "o": ctx.origin})
     removed = ctx.tx.execute(f"DELETE FROM lead WHERE id IN (SELECT l.id FROM lead l WHERE {UNTOUCHED})", params)

@@ -63,20 +63,47 @@ def next_number(ctx: Ctx) -> int:
 
 
 def check_version(ctx: Ctx, lead: dict[str, Any], expected: int | None) -> None:
-    """Refuse a change based on a stale read: say who changed the lead and when."""
+    """Refuse a change based on a stale read: say who changed the lead, when, and what (`.fields`)."""
     if expected is None or expected == lead["version"]:
         return
+    from leaddesk.store.queries import lead_changes_since  # only on a conflict
+
+    changes = lead_changes_since(ctx.tx, lead["id"], expected, lead["version"])
     last = ctx.tx.one(
-        "SELECT u.login, h.at, h.field, h.new FROM history h LEFT JOIN \"user\" u ON u.id = h.user_id"
+        "SELECT u.login, h.at FROM history h LEFT JOIN \"user\" u ON u.id = h.user_id"
         " WHERE h.entity = 'lead' AND h.entity_id = :i ORDER BY h.id DESC LIMIT 1",
         {"i": lead["id"]},
     )
-    by, at = (last["login"], last["at"]) if last else ("someone", lead["updated_at"])
+    by, at = (last["login"] or "someone", last["at"]) if last else ("someone", lead["updated_at"])
+    what = f": {describe_changes(changes)}" if changes else ""
     raise Conflict(
         f"lead {lead['number']} was changed by {by} at {at.replace('T', ' ')} since you read it"
-        f" (your version {expected}, now {lead['version']})",
-        by=by, at=at,
+        f" (your version {expected}, now {lead['version']}){what}",
+        by=by, at=at, fields=changes,
     )
+
+
+def describe_changes(changes: dict[str, dict[str, Any]], most: int = 5) -> str:
+    """Changes (see `queries.lead_changes_since`) for a one-line message: "city 'Rome' → 'Paris'; ..."
+    naming who made each when more than one user did."""
+    several = len({c["by"] for c in changes.values()}) > 1
+    parts = []
+    for name, change in list(changes.items())[:most]:
+        if name == "description":
+            part = "description edited"
+        else:
+            part = f"{name.removeprefix('custom:')} {_quoted(change['from'])} → {_quoted(change['to'])}"
+        parts.append(part + (f" by {change['by']}" if several else ""))
+    if len(changes) > most:
+        parts.append(f"and {len(changes) - most} more")
+    return "; ".join(parts)
+
+
+def _quoted(value: str | None, width: int = 40) -> str:
+    if value in (None, ""):
+        return "(empty)"
+    text = str(value)
+    return f"'{text if len(text) <= width else text[:width - 1] + '…'}'"
 
 
 def _apply(ctx: Ctx, lead: dict[str, Any], changes: dict[str, Any], action: str) -> dict[str, Any]:
@@ -160,7 +187,8 @@ def new_lead_row(ctx: Ctx, given: dict[str, Any], *, status: str | None = None,
     row.setdefault("contact_name", "")
     if "owner_id" not in row:  # with assignment rules on, `assignment.assign_owners` picks the owner
         row["owner_id"] = None if ctx.settings.assignment.enabled else ctx.user_id
-    row["custom"] = dump_custom(prepare_custom(ctx.settings, {}, given.get("custom") or {}))
+    custom = given.get("custom")
+    row["custom"] = dump_custom(prepare_custom(ctx.settings, {}, custom)) if custom else "{}"
     row["status_id"] = (initial_status or _initial_status)(ctx, row, status)
     _fill_title(ctx, row)
     row["search_text"] = search_text(row)

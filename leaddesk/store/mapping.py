@@ -195,6 +195,11 @@ class ColumnMap:
         other different values come back with the unknown cells so that nothing is lost. First and
         last name are combined into the name when the file has no name column.
         """
+        out, extra = self.cells(row)
+        return _combine_name(out), extra
+
+    def cells(self, row: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+        """`values()` without combining first and last name (the import does that as it splits a row)."""
         out: dict[str, str] = {}
         extra: dict[str, str] = {}
         width = len(row)
@@ -217,7 +222,7 @@ class ColumnMap:
             cell = (row[index] or "").strip()
             if cell:
                 extra[f"column {index + 1}"] = cell
-        return _combine_name(out), extra
+        return out, extra
 
     def describe(self) -> list[tuple[str, str]]:
         """(header, target or '' for unknown / '-' for ignored) in column order, for showing the mapping."""
@@ -260,6 +265,14 @@ def map_columns(headers: list[str], overrides: dict[str, str] | None = None,
                 cmap.headers[index] = f"column {index + 1}"
             cmap.unknown.append(cmap.headers[index])
     return cmap
+
+
+def unknown_note(columns: list[str], unknown: str = "keep") -> str | None:
+    """The note naming the columns no field takes, for the `--unknown` choice (None when there are none)."""
+    if not columns:
+        return None
+    what = "kept in the description" if unknown == "keep" else "ignored (--unknown ignore)"
+    return f"columns not matched to a field, {what}: {', '.join(columns)}"
 
 
 def _find_header(headers: list[str], wanted: str) -> int:

@@ -8,7 +8,9 @@ here yet (the partner view is issue 7). The `check_*` functions are pure (role a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from leaddesk.settings import Settings
 from leaddesk.store.db import Tx
@@ -93,6 +95,24 @@ def check_user_change(role: str, target_role: str, new_role: str | None = None) 
     check_manager(role, "manage users")
     if role != "admin" and "admin" in (target_role, new_role):
         raise Forbidden("only an admin may create, promote, demote or deactivate an admin")
+
+
+def check_assign_rerun(role: str, dry_run: bool) -> None:
+    """Applying the assignment rules to the unassigned leads is a manager's job (the rules are theirs);
+    anyone may preview it with a dry run, which writes nothing."""
+    if not dry_run and role not in MANAGERS:
+        raise Forbidden(f"only a manager or an admin may apply the assignment rules; you are a {role}"
+                        " (a dry run shows what they would do)")
+
+
+def refusal(check: Callable[..., None], *args: Any) -> str | None:
+    """The one-line refusal a pure check gives for these arguments, or None when it allows them
+    (for screens that say up front what the acting user may not do)."""
+    try:
+        check(*args)
+    except Forbidden as exc:
+        return str(exc)
+    return None
 
 
 def check_not_last_admin(active_admins: int, target_role: str, target_active: bool, login: str) -> None:

@@ -14,7 +14,7 @@ from leaddesk.store.contactinfo import looks_like_email, normalise_phone
 from leaddesk.store.db import Tx
 from leaddesk.store.errors import RuleError
 from leaddesk.store.fields import load_custom, parse_custom_value
-from leaddesk.store.rules import format_money, resolve_name
+from leaddesk.store.rules import PRIORITY_NAMES, format_money, resolve_name
 
 SORTABLE = {
     "number": "l.number", "contact": "lower(l.contact_name)", "company": "lower(l.company)", "phone": "l.phone",
@@ -165,12 +165,20 @@ def _search_clause(text: str, settings: Settings, params: dict[str, Any]) -> str
     return "(" + " OR ".join(parts) + ")"
 
 
+def _order(tx: Tx, key: str, direction: str) -> str:
+    """A sort column with SQLite's order of empty values on every database: first ascending, last descending
+    (PostgreSQL's default is the other way round)."""
+    if tx.dialect == "sqlite":
+        return f"{SORTABLE[key]} {direction}"
+    return f"{SORTABLE[key]} {direction} NULLS {'FIRST' if direction == 'ASC' else 'LAST'}"
+
+
 def list_leads(tx: Tx, settings: Settings, flt: LeadFilter, login: str) -> list[dict[str, Any]]:
     """One page of leads matching a filter, sorted in SQL."""
     where, params = _where(tx, settings, flt, login)
     key = resolve_name(flt.sort, list(SORTABLE), "sort column")
     direction = "DESC" if flt.descending else "ASC"
-    sql = f"SELECT {LIST_COLUMNS}{LIST_JOINS}{where} ORDER BY {SORTABLE[key]} {direction}, l.number {direction}"
+    sql = f"SELECT {LIST_COLUMNS}{LIST_JOINS}{where} ORDER BY {_order(tx, key, direction)}, l.number {direction}"
     if flt.limit is not None:
         sql += " LIMIT :limit OFFSET :offset"
         params.update(limit=flt.limit, offset=flt.offset)
@@ -213,7 +221,7 @@ def lead_position(tx: Tx, settings: Settings, flt: LeadFilter, login: str, numbe
             f" OR (l.priority = :pos_p AND l.number {before} :pos_n))", params))
     params["pos_n"] = number
     row = tx.scalar(
-        f"SELECT rn FROM (SELECT l.number AS n, row_number() OVER (ORDER BY {SORTABLE[key]} {direction},"
+        f"SELECT rn FROM (SELECT l.number AS n, row_number() OVER (ORDER BY {_order(tx, key, direction)},"
         f" l.number {direction}) - 1 AS rn{_from(SORTABLE[key], where)}{where}) ranked WHERE n = :pos_n", params)
     return None if row is None else int(row)
 
@@ -306,3 +314,64 @@ def history_of(tx: Tx, entity: str, entity_id: int) -> list[dict[str, Any]]:
                     row[side] = format_money(int(row[side]))
         row["field"] = row["field"].removesuffix("_id").removesuffix("_cents").removesuffix("_on")
     return rows
+
+
+# History rows that are not a field of the lead changing (notes, merges, the number of a copy or a delete).
+NOT_FIELD_ROWS = {"activity", "merged", "merged_into", "number"}
+
+
+def lead_changes_since(tx: Tx, lead_id: int, since: int, now: int) -> dict[str, dict[str, Any]]:
+    """What changed on a lead after version `since` (it is at version `now`), per field, oldest change first:
+    {field: {"from", "to", "by", "at", "action"}} with history's text (ids as names, money formatted),
+    "from" as of version `since`, "to", "by", "at" and "action" of the field's latest change. Fields are the
+    public names (`name`, `followup`, `expected_revenue`, `custom:NAME`, plus `status`, `lost_reason`...).
+    A field changed and changed back is left out.
+
+    Every version bump is one change (one `change_id`) writing at least one field row, so the changes
+    since are the newest `now - since` change ids among the field rows."""
+    wanted = now - since
+    if wanted <= 0:
+        return {}
+    rows = [r for r in history_of(tx, "lead", lead_id)
+            if r["field"] not in NOT_FIELD_ROWS and r["action"] not in ("create", "copy", "delete")]
+    seen: list[str] = []
+    picked: list[dict[str, Any]] = []
+    for row in reversed(rows):
+        if row["change_id"] not in seen:
+            if len(seen) == wanted:
+                break
+            seen.append(row["change_id"])
+        picked.append(row)
+    renamed = {r["change_id"] for r in picked if r["field"] == "contact_name"}
+    changes: dict[str, dict[str, Any]] = {}
+    for row in reversed(picked):
+        if row["field"] in ("first_name", "last_name") and row["change_id"] in renamed:
+            continue  # parts of the name change
+        for name, old, new in _field_changes(row):
+            entry = changes.setdefault(name, {"from": old})
+            entry.update({"to": new, "by": row["user"], "at": row["at"], "action": row["action"]})
+    return {name: change for name, change in changes.items() if change["from"] != change["to"]}
+
+
+def _field_changes(row: dict[str, Any]) -> list[tuple[str, str | None, str | None]]:
+    """One history row as (public field name, old, new); the custom fields' JSON split by field."""
+    if row["field"] == "custom":
+        old, new = load_custom(row["old"]), load_custom(row["new"])
+        return [(f"custom:{key}", _custom_text(old.get(key)), _custom_text(new.get(key)))
+                for key in sorted(set(old) | set(new)) if old.get(key) != new.get(key)]
+    if row["field"] == "priority":  # as the CLI takes it: "high", not "2"
+        return [("priority", _priority_text(row["old"]), _priority_text(row["new"]))]
+    name = "name" if row["field"] == "contact_name" else row["field"]
+    return [(name, row["old"], row["new"])]
+
+
+def _priority_text(value: str | None) -> str | None:
+    return None if value is None else PRIORITY_NAMES.get(int(value), value)
+
+
+def _custom_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)

@@ -153,16 +153,34 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
-def _open_xlsx(path: Path, sheet: str | None) -> Table:
+def sheet_names(path: Path) -> list[str]:
+    """The sheets of an .xlsx file, in workbook order; [] for a CSV. RuleError when it cannot be read."""
+    if not path.exists():
+        raise NotFound(f"there is no file {path}")
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return []
+    book = _load_book(path)
+    try:
+        return list(book.sheetnames)
+    finally:
+        book.close()
+
+
+def _load_book(path: Path) -> Any:
+    """An .xlsx workbook opened read-only (values, not formulas); RuleError when it is not one."""
     import zipfile
 
     from openpyxl import load_workbook
 
+    try:
+        return load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise RuleError(f"{path.name} is not a readable .xlsx file: {exc}") from None
+
+
+def _open_xlsx(path: Path, sheet: str | None) -> Table:
     def open_sheet() -> Any:
-        try:
-            book = load_workbook(path, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-            raise RuleError(f"{path.name} is not a readable .xlsx file: {exc}") from None
+        book = _load_book(path)
         if sheet is None:
             return book, book.worksheets[0]
         names = {name.casefold(): name for name in book.sheetnames}

@@ -6,9 +6,29 @@ from typing import Any
 
 from leaddesk.store import permissions
 from leaddesk.store.context import Ctx
+from leaddesk.store.db import Tx
 from leaddesk.store.errors import NotFound, RuleError
 
 USER_COLUMNS = "id, login, name, role, active, created_at"
+OPEN_CATEGORIES = "('open', 'qualified')"  # a lead still being worked (the list's "open" filter)
+
+
+def overview(tx: Tx) -> list[dict[str, Any]]:
+    """Every user by login, with how many open leads they own (`open_leads`); `active` as a bool."""
+    rows = tx.all(
+        "SELECT u.id, u.login, u.name, u.role, u.active, u.created_at, coalesce(o.n, 0) AS open_leads"
+        " FROM \"user\" u LEFT JOIN (SELECT l.owner_id, count(*) AS n FROM lead l"
+        f" JOIN status s ON s.id = l.status_id WHERE s.category IN {OPEN_CATEGORIES} GROUP BY l.owner_id) o"
+        " ON o.owner_id = u.id ORDER BY u.login")
+    return [{**dict(r), "active": bool(r["active"]), "open_leads": int(r["open_leads"])} for r in rows]
+
+
+def describe_actor(tx: Tx, actor: permissions.Actor) -> dict[str, Any]:
+    """The acting user for a screen: login, name, role, `known` (False: not a user yet; created on their
+    first write) and `manage_users`, the refusal they would get managing users (None: they may)."""
+    name = tx.scalar("SELECT name FROM \"user\" WHERE id = :i", {"i": actor.id}) if actor.id is not None else None
+    return {"login": actor.login, "name": name or actor.login, "role": actor.role, "known": actor.id is not None,
+            "manage_users": permissions.refusal(permissions.check_user_change, actor.role, "rep")}
 
 
 def load(ctx: Ctx, login: str) -> dict[str, Any]:

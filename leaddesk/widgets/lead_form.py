@@ -7,6 +7,7 @@ saves through the service layer.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +66,15 @@ MAIN_FIELDS = (
     FormField("followup", "Follow-up", placeholder="tomorrow, +3d, monday"),
 )
 PRIORITY_OPTIONS = [(f"{k} {v}", k) for k, v in PRIORITY_NAMES.items()]
+
+
+def shown_value(f: FormField, value: Any) -> str:
+    """A form value as text for a comparison (a priority by its name; nothing as "")."""
+    if value is None or value == "":
+        return ""
+    if f.name == "priority" and isinstance(value, int):
+        return f"{value} {PRIORITY_NAMES.get(value, '')}".strip()
+    return safe_line(str(value))
 
 
 def field_text(detail: dict[str, Any], name: str) -> str:
@@ -159,6 +169,33 @@ class LeadForm(Vertical):
             self._baseline[f.name] = new
         self.query_one("#form-description", Static).update(_description(detail.get("description")))
         return rebased
+
+    def rebase(self, detail: dict[str, Any], lists: dict[str, list[dict[str, Any]]], *,
+               take: Collection[str] = ()) -> None:
+        """Base the user's edits on a newer read of the lead (after a conflict): the fields they did not change,
+        and those named in `take`, show the new values; the others keep what the user typed, now measured
+        against the new values (typed to what is stored now, a field is no longer an edit)."""
+        options = self._options(lists)
+        for f in self.fields:
+            widget = self.widget_for(f.name)
+            new = self._value_of(f, detail)
+            keep = self._is_edited(f) and f.name not in take
+            if isinstance(widget, Select):
+                self._set_options(widget, options[f.name], self._current(f) if keep else new)
+            elif not keep:
+                with widget.prevent(Input.Changed):
+                    widget.value = new
+                    widget.cursor_position = 0
+            self._baseline[f.name] = new
+        self.query_one("#form-description", Static).update(_description(detail.get("description")))
+
+    def pending(self) -> list[tuple[FormField, Any, Any]]:
+        """The fields the user changed: (field, the value they read, the value they typed)."""
+        return [(f, self._baseline[f.name], self._current(f)) for f in self.fields if self._is_edited(f)]
+
+    def value_in(self, f: FormField, detail: dict[str, Any]) -> Any:
+        """A field's value in a lead, as the form holds it (compare with `pending()`'s values)."""
+        return self._value_of(f, detail)
 
     def _options(self, lists: dict[str, list[dict[str, Any]]]) -> dict[str, list[tuple[Any, Any]]]:
         options: dict[str, list[tuple[Any, Any]]] = {

@@ -3,6 +3,8 @@ its history table (who changed what, when, from where)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +21,16 @@ from leaddesk.textsafe import safe, safe_line, truncate
 KIND_STYLE = {"note": "bold yellow", "call": "bold green", "email": "bold cyan", "meeting": "bold magenta"}
 MAX_BODY = 4000  # characters of one entry shown on screen
 HISTORY_VALUE_WIDTH = 40  # characters of an old or new value in the history table
+
+
+@contextmanager
+def cursor_kept(table: DataTable[Any]) -> Iterator[None]:
+    """Rebuild a table's rows inside: the cursor stays on the row with the same key if it is still there
+    (a change by someone else does not send a reader back to the top)."""
+    key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key if table.row_count else None
+    yield
+    if key is not None and key in table.rows:
+        table.move_cursor(row=table.get_row_index(key), animate=False)
 
 
 def when_text(stamp: str | None) -> tuple[str, str]:
@@ -86,7 +98,11 @@ class HistoryTable(DataTable[Text]):
         self.add_columns("When", "Who", "Via", "What", "Old → New")
 
     def show(self, history: list[dict[str, Any]]) -> None:
-        """Show history rows as the service returns them (oldest first)."""
+        """Show history rows as the service returns them (oldest first); the cursor stays on its row."""
+        with cursor_kept(self):
+            self._fill(history)
+
+    def _fill(self, history: list[dict[str, Any]]) -> None:
         self.clear()
         for row in reversed(history):
             stamp, _ago = when_text(row["at"])
@@ -103,7 +119,7 @@ class HistoryTable(DataTable[Text]):
             if row["undone"]:
                 for cell in cells:
                     cell.stylize("dim strike")
-            self.add_row(*cells)
+            self.add_row(*cells, key=str(row["id"]))
 
 
 def history_value(value: Any) -> str | None:

@@ -81,6 +81,22 @@ def test_assign_shows_rules_and_problems(team: Cli, tmp_path: Path) -> None:
     assert shown["teams"]["east"] == {"members": ["ann", "bob"], "last": None}
 
 
+def test_only_a_manager_reruns_the_rules_a_rep_may_preview_them(team: Cli, tmp_path: Path) -> None:
+    settings(tmp_path, RULES.replace('default_team = "east"\n', ""))
+    number = team.add(name="Al", source="Event")
+    settings(tmp_path, RULES)
+    line = team.refused("--user", "bob", "assign", "--rerun").err
+    assert line == ("leaddesk: only a manager or an admin may apply the assignment rules; you are a rep"
+                    " (a dry run shows what they would do)\n")
+    assert team.show(number)["owner"] is None
+    preview = team.ok("--user", "bob", "assign", "--rerun", "--dry-run", "--json").json()
+    assert [(r["number"], r["owner"]) for r in preview["leads"]] == [(number, "ann")]
+    assert team.show(number)["owner"] is None
+    team.ok("user", "role", "bob", "manager")
+    assert "assigned 1 of 1 unassigned lead" in team.ok("--user", "bob", "assign", "--rerun").out
+    assert team.show(number)["owner"] == "ann"
+
+
 def test_rerun_refused_when_assignment_is_off(team: Cli) -> None:
     line = team.refused("assign", "--rerun").err
     assert "assignment is off" in line

@@ -3,23 +3,18 @@ the round trip, and an import killed half way that leaves the database whole and
 
 from __future__ import annotations
 
-import csv
-import shutil
 import signal
 import sqlite3
 from pathlib import Path
 
 import pytest
 from clisupport import ANN, Cli, run_process
-
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "import"
+from importfiles import copy_fixtures, read_csv, write_csv
 
 
 @pytest.fixture
 def files(tmp_path: Path) -> Path:
-    target = tmp_path / "files"
-    shutil.copytree(FIXTURES, target)
-    return target
+    return copy_fixtures(tmp_path)
 
 
 def test_import_prints_each_problem_and_the_summary(cli: Cli, files: Path) -> None:
@@ -93,9 +88,7 @@ def test_export_then_import_round_trips(cli: Cli, fresh: Cli, files: Path, tmp_p
     cli.add(name="Bob Stone", company="Bolt", source="Event")
     assert cli.ok("export", "-o", str(tmp_path / "out.csv"), "--source", "referral").out == (
         f"exported 1 lead to {tmp_path / 'out.csv'}\n")
-    with (tmp_path / "out.csv").open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.reader(handle))
-    assert [r[1] for r in rows] == ["contact_name", "Ann Lee"]
+    assert [r[1] for r in read_csv(tmp_path / "out.csv")] == ["contact_name", "Ann Lee"]
     fresh.ok("init")
     fresh.ok("import", str(tmp_path / "out.csv"))
     before, after = cli.show(1), fresh.show(1)
@@ -109,12 +102,8 @@ def test_export_then_import_round_trips(cli: Cli, fresh: Cli, files: Path, tmp_p
 
 
 def test_a_killed_import_leaves_nothing_half_written(cli: Cli, db_path: Path, tmp_path: Path) -> None:
-    path = tmp_path / "big.csv"
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["Name", "Email", "Phone"])
-        for i in range(1500):
-            writer.writerow([f"Person {i}", f"p{i}@example.com", f"+1 212 555 {i:04d}"])
+    path = write_csv(tmp_path / "big.csv", [["Name", "Email", "Phone"], *(
+        [f"Person {i}", f"p{i}@example.com", f"+1 212 555 {i:04d}"] for i in range(1500))])
     cli.add(**ANN)
     with sqlite3.connect(db_path) as conn:
         before = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]

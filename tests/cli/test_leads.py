@@ -256,7 +256,7 @@ def test_edit_if_version(cli: Cli, ann: int) -> None:
     cli.ok("edit", str(ann), "--company", "First", "--if-version", "1")
     result = cli.refused("edit", str(ann), "--company", "Second", "--if-version", "1", code=4)
     assert result.err == (f"leaddesk: lead {ann} was changed by ann at 2026-03-04 10:00:00 since you read it"
-                          " (your version 1, now 2)\n")
+                          " (your version 1, now 2): company 'Acme' → 'First'\n")
     assert cli.show(ann)["company"] == "First"
     cli.ok("edit", str(ann), "--company", "Second", "--if-version", "2")
     assert cli.show(ann)["version"] == 3
@@ -267,7 +267,15 @@ def test_edit_stale_version_from_another_user(cli: Cli, ann: int) -> None:
     cli.ok("user", "add", "bob")
     cli.ok("--user", "bob", "edit", str(ann), "--zone", "East")
     line = cli.refused("edit", str(ann), "--zone", "West", "--if-version", str(version), code=4).err
-    assert "was changed by bob" in line
+    assert line == (f"leaddesk: lead {ann} was changed by bob at 2026-03-04 10:00:00 since you read it"
+                    f" (your version {version}, now {version + 1}): zone (empty) → 'East'\n")
+    cli.ok("--user", "bob", "edit", str(ann), "--city", "Lyon")
+    result = cli.refused("edit", str(ann), "--zone", "West", "--if-version", str(version), "--json", code=4)
+    assert result.json() == {
+        "error": result.err.removeprefix("leaddesk: ").rstrip("\n"), "by": "bob", "at": "2026-03-04T10:00:00",
+        "fields": {"zone": {"from": None, "to": "East", "by": "bob", "at": "2026-03-04T10:00:00", "action": "edit"},
+                   "city": {"from": None, "to": "Lyon", "by": "bob", "at": "2026-03-04T10:00:00", "action": "edit"}}}
+    assert cli.show(ann)["zone"] == "East"
 
 
 @pytest.mark.parametrize("close", [["won", "--value", "100"], ["lost", "--reason", "budget"]], ids=["won", "lost"])

@@ -242,7 +242,7 @@ def test_user_add_and_list(cli: Cli) -> None:
     assert [(r["login"], r["name"], r["role"], r["active"]) for r in rows] == [
         ("ann", "ann", "admin", 1), ("bob", "Bob Stone", "manager", 1), ("cy", "cy", "rep", 1)]
     out = cli.ok("user", "list").out
-    assert header(out) == ["login", "name", "role", "active"]
+    assert header(out) == ["login", "name", "role", "active", "open leads"]
     assert "Bob Stone" in out
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from clisupport import Cli
+from clisupport import Cli, header
 
 UNKNOWN = "leaddesk: 'bob' is not a user of this desk: ask a manager to run `leaddesk user add bob`"
 INACTIVE = "leaddesk: user 'bob' is deactivated on this desk: ask a manager to run `leaddesk user activate bob`"
@@ -78,3 +78,26 @@ def test_a_new_desk_makes_its_first_user_admin(fresh: Cli) -> None:
     assert users(fresh, "zoe") == {"zoe": ("admin", True)}
     fresh.ok("--user", "zoe", "user", "add", "bob")
     assert fresh("--user", "carl", "note", "1", "hi").err.startswith("leaddesk: 'carl' is not a user")
+
+
+def test_list_shows_open_leads_and_history_shows_who_changed_a_user(cli: Cli) -> None:
+    cli.ok("user", "add", "bob", "--name", "Bob Stone")
+    for name in ("Al", "Bo", "Cy"):
+        cli.add(name=name, owner="bob")
+    cli.ok("won", "1", "--value", "500")
+    listed = cli.ok("user", "list")
+    assert header(listed.out)[-1] == "open leads"
+    rows = {u["login"]: u for u in cli.ok("user", "list", "--json").json()}
+    assert (rows["bob"]["open_leads"], rows["ann"]["open_leads"]) == (2, 0)
+    cli.ok("user", "deactivate", "bob")
+    cli.ok("user", "activate", "bob")
+    cli.ok("user", "role", "bob", "manager")
+    history = cli.ok("user", "history", "bob", "--json").json()
+    assert [(h["action"], h["field"], h["old"], h["new"], h["user"]) for h in history] == [
+        ("create", "login", None, "bob", "ann"), ("create", "role", None, "rep", "ann"),
+        ("deactivate", "active", "1", "0", "ann"), ("activate", "active", "0", "1", "ann"),
+        ("role", "role", "rep", "manager", "ann")]
+    text = cli.ok("--user", "bob", "user", "history", "bob").out  # anyone who may read
+    assert header(text) == ["at", "by", "action", "field", "old", "new", "from"]
+    assert "deactivate │ active │ yes │ no" in text
+    assert cli.refused("user", "history", "zed", code=3).err == "leaddesk: there is no user 'zed'\n"

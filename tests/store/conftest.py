@@ -1,9 +1,12 @@
-"""Fixtures for the service-layer tests: a frozen clock and a fresh SQLite desk per test.
+"""Fixtures for the service-layer tests: a frozen clock and a fresh desk per test, on each backend.
 
-Every test gets its own database file `tmp_path / "t.db"`. Running the Alembic
+Every test runs on SQLite, and on PostgreSQL too when LEADDESK_TEST_PG_URL is set (ids `sqlite` and `pg`; see
+tests/conftest.py and tests/pgsupport.py); `@pytest.mark.sqlite_only` keeps a test about SQLite files on SQLite.
+On SQLite every test gets its own database file `tmp_path / "t.db"`. Running the Alembic
 migration for each of them would dominate the run time, so the migration runs
 once per session into a template file that each test copies before opening it
 with `Desk.open` (an unmigrated file would give the same result, only slower).
+On PostgreSQL the session's migrated database is emptied before each test.
 """
 
 from __future__ import annotations
@@ -48,10 +51,12 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def db_file(tmp_path: Path, migrated_template: Path) -> str:
-    """This test's own database file."""
+def db_file(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """This test's own database: a SQLite file path, or a PostgreSQL URL (see `backend`)."""
+    if backend == "pg":
+        return str(request.getfixturevalue("fresh_db"))
     target = tmp_path / "t.db"
-    shutil.copyfile(migrated_template, target)
+    shutil.copyfile(request.getfixturevalue("migrated_template"), target)
     return str(target)
 
 

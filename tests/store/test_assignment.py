@@ -11,6 +11,7 @@ import pytest
 from leaddesk.settings import Assignment, Settings, load_settings
 from leaddesk.store.desk import Desk
 from leaddesk.store.errors import RuleError
+from leaddesk.store.permissions import Forbidden
 
 from .conftest import DeskFactory
 
@@ -184,9 +185,9 @@ def test_rerun_assigns_unassigned_open_leads_with_history(team_desk: Desk, open_
     c = add(before, "Cy", source="Event")["number"]
     won = add(before, "Won", source="Event")["number"]
     before.mark_won(str(won), "5")
-    desk = ruled(open_desk, login="cy")
-    preview = desk.assign_rerun(dry_run=True)
+    preview = ruled(open_desk, login="cy").assign_rerun(dry_run=True)  # a rep may preview it
     assert [(r["number"], r["owner"]) for r in preview] == [(a, "ann"), (c, "bob")]
+    desk = ruled(open_desk)  # ann, the admin, applies it
     assert desk.show(str(a))["owner"] is None  # a dry run writes nothing
     done = desk.assign_rerun()
     assert [(r["number"], r["owner"], r["rule"]) for r in done] == [
@@ -197,7 +198,7 @@ def test_rerun_assigns_unassigned_open_leads_with_history(team_desk: Desk, open_
                           " WHERE h.entity = 'lead' AND h.field = 'owner_id' AND l.number = :n ORDER BY h.id",
                     {"n": a})
     ann_id = query(desk, "SELECT id FROM \"user\" WHERE login = 'ann'")[0]["id"]
-    assert history == [{"action": "assign", "old": None, "new": str(ann_id), "origin": "cli", "login": "cy"}]
+    assert history == [{"action": "assign", "old": None, "new": str(ann_id), "origin": "cli", "login": "ann"}]
     assert [(h["field"], h["old"], h["new"]) for h in desk.history(str(a)) if h["action"] == "assign"] == [
         ("owner", None, "ann")]
     assert desk.assign_rerun() == []
@@ -209,6 +210,22 @@ def test_rerun_reports_leads_no_rule_could_assign(team_desk: Desk, open_desk: De
     desk = ruled(open_desk, by_zone={"West": "zed"}, default_team=None)
     assert desk.assign_rerun() == [{"number": number, "name": "Al", "owner": None, "rule": "",
                                     "problems": ["zone West -> zed: no such user or team"]}]
+
+
+def test_only_managers_and_admins_apply_the_rules_anyone_may_preview(team_desk: Desk, open_desk: DeskFactory,
+                                                                     snapshot: Any) -> None:
+    number = add(ruled(open_desk, default_team=None), "Al", source="Event")["number"]
+    rep = ruled(open_desk, login="bob")
+    before = snapshot(team_desk)
+    with pytest.raises(Forbidden, match=r"^only a manager or an admin may apply the assignment rules; you are a rep"
+                                        r" \(a dry run shows what they would do\)$"):
+        rep.assign_rerun()
+    assert snapshot(team_desk) == before
+    assert [(r["number"], r["owner"]) for r in rep.assign_rerun(dry_run=True)] == [(number, "ann")]
+    assert snapshot(team_desk) == before
+    team_desk.set_user_role("raj", "manager")
+    assert [(r["number"], r["owner"]) for r in ruled(open_desk, login="raj").assign_rerun()] == [(number, "ann")]
+    assert team_desk.show(str(number))["owner"] == "ann"
 
 
 def test_rerun_refused_when_assignment_is_off(team_desk: Desk) -> None:

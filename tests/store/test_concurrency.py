@@ -43,8 +43,10 @@ def test_a_stale_edit_is_a_conflict_naming_the_other_user(desk: Desk, bob: Desk,
     with pytest.raises(Conflict) as err:
         desk.edit_lead("1", {"zone": "South"}, expected_version=1)
     assert str(err.value) == ("lead 1 was changed by bob at 2026-11-26 12:07:30 since you read it"
-                              " (your version 1, now 2)")
+                              " (your version 1, now 2): city 'Rome' → 'Paris'")
     assert (err.value.by, err.value.at, err.value.exit_code) == ("bob", "2026-11-26T12:07:30", 4)
+    assert err.value.fields == {"city": {"from": "Rome", "to": "Paris", "by": "bob", "at": "2026-11-26T12:07:30",
+                                         "action": "edit"}}
     assert snapshot(desk) == before
     assert desk.show("1")["zone"] is None
 
@@ -56,7 +58,7 @@ def test_the_right_version_succeeds_and_bumps_it(desk: Desk, bob: Desk, lead: di
     updated = desk.edit_lead("1", {"zone": "South"}, expected_version=current)
     assert (updated["version"], updated["zone"], updated["city"]) == (3, "South", "Paris")
     with pytest.raises(Conflict, match=r"^lead 1 was changed by ann at 2026-11-26 12:07:30 since you read it"
-                                       r" \(your version 2, now 3\)$"):
+                                       r" \(your version 2, now 3\): zone \(empty\) → 'South'$"):
         bob.edit_lead("1", {"zone": "East"}, expected_version=2)
 
 
@@ -175,3 +177,47 @@ def test_conflict_messages_are_one_line(desk: Desk, bob: Desk, lead: dict[str, A
         with pytest.raises(Conflict) as err:
             operation(desk, 1)
         assert "\n" not in str(err.value)
+
+
+def test_changes_since_a_version_name_each_field_its_last_author_and_leave_out_notes(
+        desk: Desk, bob: Desk, open_desk: Any, lead: dict[str, Any]) -> None:
+    from leaddesk.settings import CustomField, Settings
+
+    custom = {"seats": CustomField("seats", "number"), "vip": CustomField("vip", "bool")}
+    cat = open_desk(login="cat", settings=Settings(custom_fields=custom))
+    bob.edit_lead("1", {"city": "Paris", "name": "Anna Lee", "priority": "high"})  # version 2
+    desk.add_activity("1", "note", "a note changes no field")  # no new version
+    clock.freeze(LATER)
+    cat.set_status("1", "contacted")  # 3
+    cat.edit_lead("1", {"city": "Rome", "expected_revenue": "1200", "custom": {"seats": "12", "vip": "yes"}})  # 4
+    assert desk.show("1")["version"] == 4
+    early, late = "2026-11-26T12:00:00", "2026-11-26T12:07:30"
+    assert desk.lead_changes_since("1", 1) == {  # city went to Paris and back: not a change
+        "name": {"from": "Ann Lee", "to": "Anna Lee", "by": "bob", "at": early, "action": "edit"},
+        "priority": {"from": "low", "to": "high", "by": "bob", "at": early, "action": "edit"},
+        "status": {"from": "New", "to": "Contacted", "by": "cat", "at": late, "action": "status"},
+        "expected_revenue": {"from": None, "to": "1,200.00", "by": "cat", "at": late, "action": "edit"},
+        "custom:seats": {"from": None, "to": "12", "by": "cat", "at": late, "action": "edit"},
+        "custom:vip": {"from": None, "to": "yes", "by": "cat", "at": late, "action": "edit"},
+    }
+    assert list(desk.lead_changes_since("1", 3)) == ["city", "expected_revenue", "custom:seats", "custom:vip"]
+    assert desk.lead_changes_since("1", 3)["city"]["from"] == "Paris"
+    assert desk.lead_changes_since("1", 4) == {}
+
+    with pytest.raises(Conflict) as err:
+        desk.edit_lead("1", {"zone": "S"}, expected_version=1)
+    assert str(err.value) == (
+        "lead 1 was changed by cat at 2026-11-26 12:07:30 since you read it (your version 1, now 4): name 'Ann Lee'"
+        " → 'Anna Lee' by bob; priority 'low' → 'high' by bob; status 'New' → 'Contacted' by cat; expected_revenue"
+        " (empty) → '1,200.00' by cat; seats (empty) → '12' by cat; and 1 more")
+    assert err.value.fields == desk.lead_changes_since("1", 1)
+
+
+def test_a_conflict_message_stays_one_short_line_whatever_the_values(desk: Desk, bob: Desk,
+                                                                     lead: dict[str, Any]) -> None:
+    bob.edit_lead("1", {"description": "line one\nline two", "city": "\x1b[2J" + "x" * 300})
+    with pytest.raises(Conflict) as err:
+        desk.edit_lead("1", {"zone": "S"}, expected_version=1)
+    message = str(err.value)
+    assert message.endswith(f"(your version 1, now 2): description edited; city 'Rome' → '\\x1b[2J{'x' * 35}…'")
+    assert "\n" not in message and "\x1b" not in message

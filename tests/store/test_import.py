@@ -3,30 +3,26 @@ lead typed by hand, rejected rows with their reasons, duplicates, batches, undo,
 
 from __future__ import annotations
 
-import csv
 import json
-import shutil
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from importfiles import copy_fixtures, read_csv, write_csv
 
 from leaddesk.settings import CustomField, Settings
 from leaddesk.store import exporting, import_worker, importing
 from leaddesk.store.desk import Desk
 from leaddesk.store.errors import NotFound, RuleError
+from leaddesk.store.mapping import unknown_note
 from leaddesk.store.queries import LeadFilter
-
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "import"
 
 
 @pytest.fixture
 def files(tmp_path: Path) -> Path:
     """A copy of the import fixtures (imports write their error file next to the input)."""
-    target = tmp_path / "files"
-    shutil.copytree(FIXTURES, target)
-    return target
+    return copy_fixtures(tmp_path)
 
 
 def lead(desk: Desk, ref: str | int) -> dict[str, Any]:
@@ -35,11 +31,6 @@ def lead(desk: Desk, ref: str | int) -> dict[str, Any]:
 
 def all_leads(desk: Desk) -> list[dict[str, Any]]:
     return [desk.show(str(r["number"])) for r in desk.list_leads(LeadFilter(limit=None))]
-
-
-def read_csv(path: Path) -> list[list[str]]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        return list(csv.reader(handle))
 
 
 # --- formats -------------------------------------------------------------------------------------
@@ -128,6 +119,17 @@ def test_xlsx_made_with_openpyxl_first_or_named_sheet(desk: Desk, tmp_path: Path
                                                                              "2026-12-24")
     assert (xavier["expected_revenue_cents"], xavier["priority"]) == (150000, 3)
     assert (lead(desk, 2)["expected_revenue_cents"], lead(desk, 2)["followup_on"]) == (9950, "2027-01-05")
+    assert desk.workbook_sheets(str(path)) == ["Notes", "Leads"]
+    assert desk.preview_import(str(path), sheet="Leads", rows=1)["sample"][0]["values"]["name"] == "Xavier Lee"
+
+
+def test_workbook_sheets_of_a_csv_a_missing_and_a_broken_file(desk: Desk, files: Path) -> None:
+    assert desk.workbook_sheets(str(files / "seed001.csv")) == []
+    with pytest.raises(NotFound, match="there is no file"):
+        desk.workbook_sheets(str(files / "missing.xlsx"))
+    (files / "broken.xlsx").write_bytes(b"not a zip")
+    with pytest.raises(RuleError, match=r"broken.xlsx is not a readable \.xlsx file"):
+        desk.workbook_sheets(str(files / "broken.xlsx"))
 
 
 def test_another_crms_export_unknown_columns_kept_or_ignored(desk: Desk, files: Path, open_desk: Any) -> None:
@@ -146,6 +148,21 @@ def test_another_crms_export_unknown_columns_kept_or_ignored(desk: Desk, files: 
     assert ignored["notes"] == [
         "columns not matched to a field, ignored (--unknown ignore): Record ID, Lifecycle Stage"]
     assert lead(other, 3)["description"] == ""
+
+
+def test_the_preview_lists_the_unknown_columns_apart_from_its_notes(desk: Desk, files: Path) -> None:
+    shown = desk.preview_import(str(files / "hubspot.csv"))
+    assert shown["unknown_columns"] == ["Record ID", "Lifecycle Stage"]
+    assert shown["notes"] == []  # what becomes of them is the import's choice (keep or ignore), not the preview's
+    assert [m["column"] for m in shown["mapping"] if m["field"] == ""] == shown["unknown_columns"]
+    # the import's note is the one the preview leaves out
+    summary = desk.import_leads(str(files / "hubspot.csv"), unknown="ignore", dry_run=True)
+    assert summary["notes"] == [unknown_note(shown["unknown_columns"], "ignore")]
+    # other notes stay; a column mapped or skipped is no longer unknown
+    cp1252 = desk.preview_import(str(files / "cp1252.csv"))
+    assert cp1252["notes"] == ["cp1252.csv is not UTF-8: read as Windows-1252 (cp1252); check accented names"]
+    mapped = desk.preview_import(str(files / "hubspot.csv"), overrides={"Record ID": "-", "Lifecycle Stage": "tags"})
+    assert (mapped["unknown_columns"], mapped["notes"]) == ([], [])
 
 
 def test_map_overrides_and_refusals_before_anything_is_written(desk: Desk, files: Path, snapshot: Any) -> None:
@@ -219,8 +236,7 @@ def test_a_fixed_error_file_imports_and_its_error_column_is_not_data(desk: Desk,
     fixed = [rows[0]] + [r for r in rows[1:] if r[0] in ("Bad Email", "Bad Source")]
     fixed[1][4] = "bad@example.com"
     fixed[2][2] = "Event"
-    with errors.open("w", newline="", encoding="utf-8") as handle:
-        csv.writer(handle).writerows(fixed)
+    write_csv(errors, fixed)
     summary = desk.import_leads(str(errors))
     assert (summary["imported"], summary["rejected"], summary["notes"]) == (2, 0, [])
     assert summary["required"] == ["name", "phone", "source"]
@@ -421,18 +437,26 @@ def test_export_formats_filters_and_pages(desk: Desk, tmp_path: Path, monkeypatc
 
 
 def test_the_import_memo_never_changes_a_verdict(desk: Desk) -> None:
+    """Repeated values are checked once (in the row checker and the importing process's memo): the
+    columns, or the first refusal, are always what `fields.prepare` gives for the row."""
+    from leaddesk.store.import_rows import RowChecker
+    from leaddesk.store.mapping import map_columns
+
+    checker = RowChecker(map_columns(["Priority", "Source"]), desk.settings, [], keep_unknown=True)
     memo = importing.FieldMemo()
+    rows = [("high", "Referral"), ("very high", "Pigeon"), ("high", "Referral"), ("low", "Pigeon"),
+            ("very high", "Referral"), ("2", "event")]
     with desk.db.read() as tx:
-        for value in ("high", "very high", "high", "very high"):
+        for priority, source in rows:
             try:
-                expected: Any = importing.fields.prepare(tx, desk.settings, {"priority": value})
+                expected: Any = importing.fields.prepare(tx, desk.settings, {"priority": priority, "source": source})
             except RuleError as exc:
                 expected = str(exc)
             try:
-                got: Any = memo.prepare(tx, desk.settings, {"priority": value})
+                got: Any = memo.finish(tx, desk.settings, checker.check(2, [priority, source]))
             except RuleError as exc:
                 got = str(exc)
-            assert got == expected
+            assert got == expected, (priority, source)
 
 
 # --- round trip of leads in every status ----------------------------------------------------------

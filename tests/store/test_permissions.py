@@ -191,3 +191,58 @@ def test_the_last_active_admin_stays_one(team: dict[str, Desk], open_desk: DeskF
     with pytest.raises(RuleError, match="'mia' is the last active admin"):
         mia.set_user_active("mia", False)
     assert roles(mia)["ann"] == ("manager", True)
+
+
+# -- who acts, and the users with their open leads (the users screen's data) -------------------------------
+MANAGE_USERS = "only a manager or an admin may manage users; you are a rep"
+
+
+def test_whoami_names_the_acting_user_and_the_refusal_they_would_get(team: dict[str, Desk],
+                                                                    open_desk: DeskFactory) -> None:
+    me = team["ann"].whoami()
+    assert (me["login"], me["role"], me["known"], me["manage_users"]) == ("ann", "admin", True, None)
+    assert team["mia"].whoami()["manage_users"] is None
+    assert team["bob"].whoami()["manage_users"] == MANAGE_USERS
+    with pytest.raises(Forbidden, match=MANAGE_USERS):  # the same words as the write itself
+        team["bob"].add_user("dee")
+    with pytest.raises(Forbidden, match=f"^{re.escape(PARTNER_REFUSAL)}$"):
+        team["pat"].whoami()
+    team["mia"].set_user_active("cy", False)
+    with pytest.raises(Forbidden, match=r"^user 'cy' is deactivated on this desk"):
+        team["cy"].whoami()
+    with pytest.raises(Forbidden, match=r"^'zed' is not a user of this desk"):
+        open_desk(login="zed", auto_create=False).whoami()
+    newcomer = open_desk(login="zed")  # auto_create_users: may read, becomes a rep on the first write
+    assert newcomer.whoami() == {"login": "zed", "name": "zed", "role": "rep", "known": False,
+                                 "manage_users": MANAGE_USERS}
+    assert "zed" not in roles(team["ann"])
+
+
+def test_the_user_overview_counts_each_users_open_leads(team: dict[str, Desk]) -> None:
+    ann = team["ann"]
+    for name in ("Won", "Lost", "Open", "Also open"):
+        ann.add_lead({"name": name, "owner": "bob"})
+    ann.add_lead({"name": "Cy's", "owner": "cy"})
+    ann.add_lead({"name": "Nobody's", "owner": ""})
+    ann.mark_won("1", "100")
+    ann.mark_lost("2", "Budget")
+    team["mia"].set_user_active("cy", False)
+    overview = team["bob"].user_overview()  # anyone who may read sees the list
+    assert [(u["login"], u["role"], u["active"], u["open_leads"]) for u in overview] == [
+        ("ann", "admin", True, 0), ("bob", "rep", True, 2), ("cy", "rep", False, 1), ("mia", "manager", True, 0),
+        ("pat", "partner", True, 0)]
+    assert set(overview[0]) == {"id", "login", "name", "role", "active", "created_at", "open_leads"}
+
+
+def test_an_unknown_user_capturing_a_mailbox_is_refused_once_before_the_first_message(
+        desk: Desk, open_desk: DeskFactory, snapshot: Any) -> None:
+    from pathlib import Path
+
+    from leaddesk.store.mail import mbox_messages
+
+    before = snapshot(desk)
+    stranger = open_desk(login="zed", auto_create=False)
+    outcomes = stranger.capture_mailbox(mbox_messages(Path(__file__).parents[1] / "fixtures" / "mail" / "three.mbox"))
+    with pytest.raises(Forbidden, match=r"^'zed' is not a user of this desk"):
+        next(outcomes)
+    assert snapshot(desk) == before

@@ -613,11 +613,8 @@ def test_status_refusals_are_one_line(desk: Desk) -> None:
         assert str(info.value) and "\n" not in str(info.value)
 
 
-def test_a_status_pick_that_would_reopen_is_refused_when_reopening_is_off(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from leaddesk.settings import Settings
-    from leaddesk.store.desk import Desk as _Desk
-
-    desk = _Desk.open(str(tmp_path / "r.db"), login="ann", settings=Settings())
+def test_a_status_pick_that_would_reopen_is_refused_when_reopening_is_off(open_desk) -> None:  # type: ignore[no-untyped-def]
+    desk = open_desk(auto_create=False)
     desk.add_lead({"name": "Closed One"})
     desk.mark_lost("1", "not a fit")
     with pytest.raises(RuleError, match=r"^lead 1 is Disqualified: reopen it first$"):

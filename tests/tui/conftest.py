@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from leaddesk import clock
@@ -103,3 +106,42 @@ def rows_of(pilot: Pilot[None], selector: str) -> list[list[str]]:
     """The cells of a DataTable on the current screen, as text."""
     table = pilot.app.screen.query_one(selector, DataTable)
     return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+Scenario = Callable[[Pilot[None]], Awaitable[None]]
+
+
+def run(app: LeadDeskApp, scenario: Scenario, size: tuple[int, int] = (80, 24), *,
+        start: Callable[[LeadDeskApp], object] | None = None) -> None:
+    """Run the app headless over a blank screen (the board below need not redraw), call `start(app)` (e.g. to
+    open the screen under test), then play the scenario; no unexpected or internal error may be notified."""
+    app.warm_up_after = None  # the other views are not needed here
+
+    async def main() -> None:
+        async with app.run_test(size=size) as pilot:
+            await calm(pilot)
+            await app.push_screen(Screen())
+            if start is not None:
+                start(app)
+                await calm(pilot)
+            await scenario(pilot)
+            assert not [n for n in app._notifications
+                        if n.title == "Unexpected error" or str(n.message).startswith("internal error")]
+
+    asyncio.run(main())
+
+
+def snapshot_of(snap_compare: Any, app: LeadDeskApp, size: tuple[int, int], scenario: Scenario, *,
+                start: Callable[[LeadDeskApp], object] | None = None) -> bool:
+    """Compare the app's screen at `size` with its snapshot after `start(app)` and the scenario."""
+    app.warm_up_after = None
+
+    async def before(pilot: Pilot[None]) -> None:
+        await calm(pilot)
+        if start is not None:
+            start(app)
+            await calm(pilot)
+        await scenario(pilot)
+        await calm(pilot)
+
+    return bool(snap_compare(app, terminal_size=size, run_before=before))

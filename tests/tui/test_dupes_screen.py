@@ -1,16 +1,14 @@
-"""The duplicates screen on the demo desk (20 groups of leads sharing a phone or an email): keys pressed through
-Pilot to compare a group, take a field from the other lead, keep the other lead, merge, land on the card and undo;
-then the screen and the database checked. Snapshots at 80x24 and 120x40."""
+"""The duplicates screen on the demo desk (20 groups of leads sharing a phone or an email; more as the name match
+is loosened): keys pressed through Pilot to change the name match, compare a group, take a field from the other
+lead, keep the other lead, leave a lead out, merge, land on the card and undo; then the screen and the database
+checked. Snapshots at 80x24 and 120x40."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.screen import Screen
 from textual.widgets import DataTable
 
 from leaddesk.app import LeadDeskApp
@@ -20,29 +18,11 @@ from leaddesk.screens.lead_card import LeadCardScreen
 from leaddesk.store.desk import Desk
 from leaddesk.store.errors import NotFound, RuleError
 
-from .conftest import SIZES, calm, rows_of, text_of
-
-Scenario = Callable[[Pilot[None]], Awaitable[None]]
+from .conftest import SIZES, calm, rows_of, run, snapshot_of, text_of
 
 KEEP, OTHER = 8, 221  # the demo's first group: Amanda Miller twice, same phone and email; priority low / urgent
-GROUPS = 20
-
-
-def run(app: LeadDeskApp, scenario: Scenario, size: tuple[int, int] = (80, 24)) -> None:
-    """Run the app headless over a blank screen, open the duplicates screen, then play the scenario."""
-    app.warm_up_after = None  # the other views are not needed here
-
-    async def main() -> None:
-        async with app.run_test(size=size) as pilot:
-            await calm(pilot)
-            await app.push_screen(Screen())
-            app.open_dupes()
-            await calm(pilot)
-            await scenario(pilot)
-            assert not [n for n in app._notifications
-                        if n.title == "Unexpected error" or str(n.message).startswith("internal error")]
-
-    asyncio.run(main())
+GROUPS = 20  # at the default name match (90%): all of them share a phone or an email
+OPEN = LeadDeskApp.open_dupes  # each test starts on the duplicates screen
 
 
 def dupes(pilot: Pilot[None]) -> DupesScreen:
@@ -83,7 +63,8 @@ def test_compare_take_a_field_merge_land_on_the_card_and_undo(app: LeadDeskApp, 
         assert len(groups) == GROUPS
         assert groups[0][:2] == [f"#{KEEP} #{OTHER}", "Amanda Miller (Bluestone Logistics)"]
         assert groups[0][2] == "email amanda.miller@bluestonelogistics.example.com · phone +14155550111"
-        assert text_of(pilot, "#dupes-info").startswith(f"{GROUPS} groups of likely duplicates")
+        assert text_of(pilot, "#dupes-info") == (f"{GROUPS} groups of likely duplicates (names 90% alike, +/-)"
+                                                 " · enter compares a group")
         assert not screen.check_action("undo", ()) and not screen.check_action("merge", ())
         # enter: the group side by side, the lowest number kept
         await pilot.press("enter")
@@ -126,7 +107,7 @@ def test_compare_take_a_field_merge_land_on_the_card_and_undo(app: LeadDeskApp, 
         assert len(rows_of(pilot, "#groups")) == GROUPS and text_of(pilot, "#last-merge") == ""
         assert not screen.check_action("undo", ())
 
-    run(app, scenario)
+    run(app, scenario, start=OPEN)
     assert desk.show(str(OTHER))["contact_name"] == "Amanda Miller"
     assert desk.show(str(KEEP))["priority"] == 0
     assert desk.merges()[0]["undone"]
@@ -193,9 +174,97 @@ def test_keep_the_other_lead_differences_open_and_a_group_of_three(app: LeadDesk
         await pilot.press("escape")
         assert not isinstance(pilot.app.screen, DupesScreen)
 
-    run(app, scenario, size=(120, 40))
+    run(app, scenario, size=(120, 40), start=OPEN)
     assert desk.show(str(KEEP)) and desk.show(str(OTHER))  # not merged
     assert desk.merges()[0]["merged"] == made[1:]
+
+
+def test_leave_a_lead_out_of_the_merge(app: LeadDeskApp, desk: Desk) -> None:
+    """A lead of the group that is another person: left out, it is not merged."""
+    keep, other, third = quinn_group(desk)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        screen = dupes(pilot)
+        index = next(i for i, g in enumerate(rows_of(pilot, "#groups")) if g[0] == f"#{keep} #{other} #{third}")
+        screen.query_one("#groups", DataTable).move_cursor(row=index)
+        await pilot.press("enter")
+        await calm(pilot)
+        table = screen.query_one("#compare", DataTable)
+        assert not screen.check_action("exclude", ())  # the cursor is on the kept lead: it cannot be left out
+        # take the company from the other lead, then leave that lead out: its value is no longer taken
+        await go_to(pilot, "company")
+        await pilot.press("right", "enter")
+        await calm(pilot)
+        assert screen.take == {"company": str(other)}
+        await pilot.press("x")
+        await calm(pilot)
+        assert (screen.excluded, screen.take) == ({other}, {})
+        assert [str(c.label) for c in table.columns.values()] == [
+            "Field", f"#{keep} keep", f"#{other} out", f"#{third}", "Result"]
+        assert row_of(pilot, "company") == ["Company", "● Quade Co", "  Other Quinn Ltd", "  —", "Quade Co"]
+        email = row_of(pilot, "email")  # filled from the third lead, whatever the lead left out has
+        assert email[1:3] == ["  —", "  —"] and email[3].startswith("● quinn@quade")
+        assert email[4].endswith(f" ← #{third}")
+        assert f"← merging #{third} · left out: #{other} (x puts back)" in text_of(pilot, "#dupes-info")
+        assert table.cursor_column == 2  # still on the lead left out
+        # a lead left out: neither kept nor taken from
+        assert not screen.check_action("keep", ()) and not screen.check_action("exclude", ())
+        assert screen.check_action("include", ())  # x puts it back
+        await pilot.press("enter")
+        assert text_of(pilot, "#dupes-message") == f"#{other} is left out of this merge: x puts it back."
+        # the last lead to merge cannot be left out too
+        await pilot.press("right", "x")
+        assert text_of(pilot, "#dupes-message") == (f"#{third} is the last lead to merge into #{keep}:"
+                                                   " a merge needs two leads.")
+        assert screen.excluded == {other}
+        # x puts a lead back, and leaves it out again
+        await pilot.press("left", "x")
+        await calm(pilot)
+        assert screen.excluded == set() and "left out" not in text_of(pilot, "#dupes-info")
+        await pilot.press("x")
+        await calm(pilot)
+        question = await confirm(pilot, "M")
+        assert question.startswith(f"Merge #{third} into #{keep}?")
+        assert question.endswith(f"Left out, unchanged: #{other}.")
+        assert isinstance(pilot.app.screen, LeadCardScreen) and pilot.app.screen.number == keep
+
+    run(app, scenario, size=(120, 40), start=OPEN)
+    assert desk.merges()[0]["merged"] == [third]
+    assert desk.show(str(other))["company"] == "Other Quinn Ltd"  # not merged, untouched
+    assert desk.show(str(keep))["email"] == "quinn@quade.example.com"
+    with pytest.raises(NotFound):
+        desk.show(str(third))
+
+
+def test_a_looser_or_stricter_name_match_searches_again(app: LeadDeskApp) -> None:
+    async def scenario(pilot: Pilot[None]) -> None:
+        screen = dupes(pilot)
+        assert screen.threshold == 90 and screen.check_action("threshold", (5,))
+        # looser: the demo's one pair of leads whose names and companies are 85% alike comes in
+        await pilot.press("minus")
+        await calm(pilot)
+        assert text_of(pilot, "#dupes-info").startswith(f"{GROUPS + 1} groups of likely duplicates (names 85% alike")
+        assert [g[2] for g in rows_of(pilot, "#groups")].count("name and company 85%") == 1
+        await pilot.press("minus", "minus", "minus")
+        await calm(pilot)
+        assert screen.threshold == 70 and len(rows_of(pilot, "#groups")) == GROUPS + 9
+        assert not screen.check_action("threshold", (-5,))
+        await pilot.press("minus")  # 70% is the loosest
+        assert screen.threshold == 70
+        # stricter, up to 100%: only the shared phones and emails
+        await pilot.press(*["plus"] * 7)
+        await calm(pilot)
+        assert screen.threshold == 100 and len(rows_of(pilot, "#groups")) == GROUPS
+        assert "(names 100% alike, +/-)" in text_of(pilot, "#dupes-info")
+        assert not screen.check_action("threshold", (5,))
+        # comparing a group: the match is not changed under it
+        await pilot.press("enter")
+        await calm(pilot)
+        assert not screen.check_action("threshold", (-5,))
+        await pilot.press("minus")
+        assert screen.threshold == 100
+
+    run(app, scenario, start=OPEN)
 
 
 def test_helpers() -> None:
@@ -208,25 +277,13 @@ def test_helpers() -> None:
 
 
 # -- snapshots ------------------------------------------------------------------------------------
-def snapshot_of(snap_compare: Any, app: LeadDeskApp, size: tuple[int, int], scenario: Scenario) -> bool:
-    app.warm_up_after = None
-
-    async def before(pilot: Pilot[None]) -> None:
-        await calm(pilot)
-        app.open_dupes()
-        await calm(pilot)
-        await scenario(pilot)
-        await calm(pilot)
-
-    return bool(snap_compare(app, terminal_size=size, run_before=before))
-
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_snapshot_groups(snap_compare: Any, app: LeadDeskApp, size: tuple[int, int]) -> None:
     async def scenario(pilot: Pilot[None]) -> None:
         await pilot.press("down")
 
-    assert snapshot_of(snap_compare, app, size, scenario)
+    assert snapshot_of(snap_compare, app, size, scenario, start=OPEN)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
@@ -237,7 +294,29 @@ def test_snapshot_compare(snap_compare: Any, app: LeadDeskApp, size: tuple[int, 
         await go_to(pilot, "priority")
         await pilot.press("right", "enter")
 
-    assert snapshot_of(snap_compare, app, size, scenario)
+    assert snapshot_of(snap_compare, app, size, scenario, start=OPEN)
+
+
+def quinn_group(desk: Desk) -> list[int]:
+    """Three leads on one phone, one of them another person (a shared switchboard); the last group listed."""
+    phone = "+1 907 555 0190"
+    return [desk.add_lead(values, force=True)["number"] for values in (
+        {"name": "Quinn Quade", "phone": phone, "company": "Quade Co"},
+        {"name": "Quinn Quade", "phone": phone, "company": "Other Quinn Ltd"},
+        {"name": "Quinn Quade", "phone": phone, "email": "quinn@quade.example.com"})]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_snapshot_a_lead_left_out(snap_compare: Any, app: LeadDeskApp, desk: Desk, size: tuple[int, int]) -> None:
+    quinn_group(desk)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        dupes(pilot).query_one("#groups", DataTable).move_cursor(row=GROUPS)
+        await pilot.press("enter")
+        await calm(pilot)
+        await pilot.press("right", "x")
+
+    assert snapshot_of(snap_compare, app, size, scenario, start=OPEN)
 
 
 def test_every_binding_has_an_id_and_a_description() -> None:

@@ -1,5 +1,6 @@
-"""The import screen: a small CSV written in tmp_path, keys pressed through Pilot (open, change a mapping, dry
-run, import, undo a batch), then both the screen and the database checked; snapshots at 80x24 and 120x40.
+"""The import screen: a small CSV (and a workbook of three sheets) written in tmp_path, keys pressed through Pilot
+(open, choose a sheet, change a mapping, dry run, import, undo a batch), then both the screen and the database
+checked; snapshots at 80x24 and 120x40.
 
 The tests run in tmp_path (monkeypatch.chdir) and type the file's name: the screen shows paths as typed, so
 the snapshots do not depend on where the temporary folder is.
@@ -7,14 +8,11 @@ the snapshots do not depend on where the temporary folder is.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.screen import Screen
 from textual.widgets import DataTable, Input, ProgressBar, Select, TabbedContent
 
 from leaddesk.app import LeadDeskApp
@@ -24,9 +22,7 @@ from leaddesk.screens.import_screen import FieldPicker, ImportScreen
 from leaddesk.store.desk import Desk
 from leaddesk.widgets.path_suggester import complete, expand
 
-from .conftest import SIZES, calm, rows_of, text_of
-
-Scenario = Callable[[Pilot[None]], Awaitable[None]]
+from .conftest import SIZES, calm, rows_of, run, snapshot_of, text_of
 
 CSV = (
     "Full Name,E-mail,Mobile,Company Name,Lead Source,Favourite colour\n"
@@ -48,19 +44,26 @@ def leads_csv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-def run(app: LeadDeskApp, scenario: Scenario, size: tuple[int, int] = (80, 24)) -> None:
-    """Run the app headless over a blank screen (the board below need not redraw), then play the scenario."""
-    app.warm_up_after = None  # the other views are not needed here
+@pytest.fixture
+def workbook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """leads.xlsx in the test's folder (the working directory): a first sheet with nothing to import, then
+    "Leads" (two leads and a column no field takes) and "Old" (one lead, other columns)."""
+    from openpyxl import Workbook
 
-    async def main() -> None:
-        async with app.run_test(size=size) as pilot:
-            await calm(pilot)
-            await app.push_screen(Screen())
-            await scenario(pilot)
-            assert not [n for n in app._notifications
-                        if n.title == "Unexpected error" or str(n.message).startswith("internal error")]
-
-    asyncio.run(main())
+    book = Workbook()
+    book.active.title = "Notes"
+    book.active.append(["Read me: the leads are on the next sheet"])
+    leads = book.create_sheet("Leads")
+    for row in (["Contact Name", "Phone", "Company", "Colour"], ["Xavier Lee", "+1 907 555 0177", "Xl Corp", "teal"],
+                ["Yann Ng", "+1 907 555 0178", "Ng & Co", "ochre"]):
+        leads.append(row)
+    old = book.create_sheet("Old")
+    for row in (["Name", "Email"], ["Zoe Old", "zoe@old.example.com"]):
+        old.append(row)
+    path = tmp_path / "leads.xlsx"
+    book.save(path)
+    monkeypatch.chdir(tmp_path)
+    return path
 
 
 def screen_of(pilot: Pilot[None]) -> ImportScreen:
@@ -107,7 +110,9 @@ def test_mapping_dry_run_then_import_with_rejected_rows(app: LeadDeskApp, desk: 
 
     async def scenario(pilot: Pilot[None]) -> None:
         screen = await open_file(pilot)
-        assert text_of(pilot, "#info") == "leads.csv · CSV, UTF-8, ',' · about 5 rows"
+        assert text_of(pilot, "#info") == "leads.csv · CSV, UTF-8, ',' · about 5 rows · 1 unknown column → description"
+        assert not screen.query_one("#message").has_class("shown")  # the preview's notes: none for this file
+        assert not screen.query_one("#sheet-box").has_class("shown") and not screen.check_action("sheet", ())
         mapping = rows_of(pilot, "#mapping")
         assert [r[:3] for r in mapping] == [
             ["Full Name", "name", "Ann Example"], ["E-mail", "email", "ann@example.com"],
@@ -186,6 +191,7 @@ def test_changing_the_mapping_and_the_options(app: LeadDeskApp, desk: Desk, lead
         screen.query_one("#unknown", Select).value = "ignore"
         await calm(pilot)
         assert rows_of(pilot, "#mapping")[5][1] == "? unknown, ignored"
+        assert text_of(pilot, "#info").endswith(" · about 5 rows · 1 unknown column ignored")
         # Mobile -> ignored: enter on its row, type to narrow the list, enter
         await pilot.press("down", "down", "enter")
         await calm(pilot)
@@ -304,6 +310,70 @@ def test_a_refused_mapping_change_keeps_the_mapping_shown(app: LeadDeskApp, tmp_
     run(app, scenario)
 
 
+async def choose_sheet(pilot: Pilot[None], moves: int) -> None:
+    """Open the sheet picker with s, move down (or up) `moves` sheets, enter."""
+    await pilot.press("s")
+    await pilot.pause()
+    assert pilot.app.screen.query_one("#sheet", Select).expanded
+    await pilot.press(*(["down"] * moves if moves > 0 else ["up"] * -moves), "enter")
+    await calm(pilot)
+
+
+def test_a_workbook_of_several_sheets(app: LeadDeskApp, desk: Desk, workbook: Path) -> None:
+    before = count(desk)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        screen = await open_file(pilot, "leads.xlsx")
+        # the first sheet has nothing to import: said, and the sheet picker takes the focus
+        assert "no column matches a lead field" in text_of(pilot, "#message")
+        assert text_of(pilot, "#info") == "leads.xlsx · Excel, sheet Notes · s chooses another sheet"
+        sheet = screen.query_one("#sheet", Select)
+        assert screen.query_one("#sheet-box").has_class("shown") and sheet.has_focus and sheet.value == "Notes"
+        assert screen.preview is None and not screen.check_action("run", (True,))
+        assert screen.query_one("#mapping", DataTable).row_count == 0
+        # enter opens the list; the next sheet is read with its own mapping
+        await pilot.press("enter", "down", "enter")
+        await calm(pilot)
+        assert (screen.sheet, sheet.value) == ("Leads", "Leads")
+        assert text_of(pilot, "#info") == ("leads.xlsx · Excel, sheet Leads · about 2 rows"
+                                           " · 1 unknown column → description")
+        assert not screen.query_one("#message").has_class("shown")
+        assert [r[:3] for r in rows_of(pilot, "#mapping")] == [
+            ["Contact Name", "name", "Xavier Lee"], ["Phone", "phone", "+1 907 555 0177"],
+            ["Company", "company", "Xl Corp"], ["Colour", "? unknown → description", "teal"]]
+        assert screen.query_one("#mapping", DataTable).has_focus
+        # the unknown column mapped: no longer counted
+        await pilot.press("down", "down", "down")
+        await pick(pilot, "tags")
+        assert screen.overrides == {"Colour": "tags"} and rows_of(pilot, "#mapping")[3][:2] == ["Colour ✎", "tags"]
+        assert text_of(pilot, "#info") == "leads.xlsx · Excel, sheet Leads · about 2 rows"
+        # another sheet: its own columns, so the automatic mapping again; a dry run shown is another sheet's
+        await pilot.press("d")
+        await calm(pilot)
+        assert "Read 2 · new 2" in text_of(pilot, "#summary")
+        await choose_sheet(pilot, 1)
+        assert (screen.sheet, screen.overrides) == ("Old", {})
+        assert [r[:3] for r in rows_of(pilot, "#mapping")] == [["Name", "name", "Zoe Old"],
+                                                             ["Email", "email", "zoe@old.example.com"]]
+        assert screen.result is None and not screen.check_action("tab", ("result",))
+        # back to Leads; the import asks with the sheet's name and reads that sheet
+        await choose_sheet(pilot, -1)
+        assert screen.sheet == "Leads" and rows_of(pilot, "#mapping")[3][1] == "? unknown → description"
+        await pilot.press("i")
+        dialog = pilot.app.screen
+        assert isinstance(dialog, ConfirmDialog) and dialog.question.startswith("Import leads.xlsx, sheet Leads (")
+        await pilot.press("y")
+        await calm(pilot)
+        assert "Imported leads.xlsx as batch" in text_of(pilot, "#summary")
+
+    run(app, scenario)
+    assert count(desk) == before + 2
+    [xavier] = desk.lookup("+1 907 555 0177")["leads"]
+    assert (xavier["contact_name"], desk.show(str(xavier["number"]))["description"]) == ("Xavier Lee", "Colour: teal")
+    assert desk.import_batches()[0]["options"]["sheet"] == "Leads"
+    assert not desk.lookup("zoe@old.example.com")["leads"]
+
+
 def test_path_completion(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "leads.csv").write_text("x")
     (tmp_path / "leads.txt.bak").write_text("x")
@@ -322,17 +392,6 @@ def test_path_completion(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 # -- snapshots ------------------------------------------------------------------------------------
-def snapshot_of(snap_compare: Any, app: LeadDeskApp, size: tuple[int, int], scenario: Scenario) -> bool:
-    app.warm_up_after = None
-
-    async def before(pilot: Pilot[None]) -> None:
-        await calm(pilot)
-        await scenario(pilot)
-        await calm(pilot)
-
-    return bool(snap_compare(app, terminal_size=size, run_before=before))
-
-
 async def open_at_once(pilot: Pilot[None]) -> None:
     """Open the screen on leads.csv (typing the path is tested above; each key costs a repaint)."""
     app = pilot.app
@@ -369,6 +428,16 @@ def test_snapshot_batches(snap_compare: Any, app: LeadDeskApp, desk: Desk, leads
         await pilot.press("I")
         await calm(pilot)
         await pilot.press("escape", "b")
+
+    assert snapshot_of(snap_compare, app, size, scenario)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_snapshot_sheet(snap_compare: Any, app: LeadDeskApp, workbook: Path, size: tuple[int, int]) -> None:
+    async def scenario(pilot: Pilot[None]) -> None:
+        app.open_import("leads.xlsx")
+        await calm(pilot)
+        await pilot.press("enter", "down", "enter")  # the sheet picker has the focus: Leads
 
     assert snapshot_of(snap_compare, app, size, scenario)
 

@@ -18,6 +18,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select, Static, TabbedContent
 
 from leaddesk.app import LeadDeskApp, make_app
+from leaddesk.screens.conflict import ConflictDialog
 from leaddesk.screens.dialogs import ConfirmDialog, LostDialog, TextDialog, WonDialog
 from leaddesk.screens.lead_card import LeadCardScreen
 from leaddesk.settings import CustomField, Settings
@@ -242,7 +243,7 @@ def test_form_refuses_inline_saves_names_conflicts_and_keeps_letters_as_text(
                                                                           "Contacted")
         assert text_of(screen, "#form-message") == "" and not form.dirty
 
-        # Someone else changes the lead while ann edits the city: the save names them and offers a reload.
+        # Someone else changes the lead while ann edits the city: the save asks (tests/tui/test_conflict.py).
         city.value = "Springfield"
         other = Desk.open(str(demo_db), login="kim", origin="cli")
         try:
@@ -251,10 +252,10 @@ def test_form_refuses_inline_saves_names_conflicts_and_keeps_letters_as_text(
             other.close()
         await pilot.press("ctrl+s")
         await calm(pilot)
-        assert any("changed by kim" in m for m in messages(pilot))
-        assert isinstance(pilot.app.screen, ConfirmDialog)
+        assert "changed by kim" in text_of(screen, "#form-message")
+        assert isinstance(pilot.app.screen, ConflictDialog)
         assert desk.show(ref)["city"] == "Shelbyville" and city.value == "Springfield"
-        await pilot.press("y")  # reload
+        await pilot.press("t")  # take theirs: reload
         await calm(pilot)
         assert city.value == "Shelbyville" and not form.dirty
 
