@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from leaddesk.settings import Settings
-from leaddesk.store import fields, leads  # noqa: F401 - `importing.fields` is used by callers
+from leaddesk.store import derived, fields, leads  # noqa: F401 - `importing.fields` is used by callers
 from leaddesk.store.context import Ctx
 from leaddesk.store.db import Tx
 from leaddesk.store.errors import NotFound, RuleError
@@ -460,6 +460,7 @@ def _insert(run: Run, cands: list[Candidate]) -> None:
         " WHERE number >= :lo AND number <= :hi",
         {"c": ctx.change_id, "b": str(run.batch_id), "u": ctx.user_id, "at": ctx.at, "o": ctx.origin,
          "lo": rows[0]["number"], "hi": rows[-1]["number"]})
+    derived.leads_imported(ctx, rows[0]["number"], rows[-1]["number"])
     run.counts["imported"] += len(rows)
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from leaddesk.settings import Settings
-from leaddesk.store import catalog
+from leaddesk.store import catalog, derived
 from leaddesk.store.context import Ctx, as_text
 from leaddesk.store.db import Tx
 from leaddesk.store.errors import Conflict, RuleError
@@ -124,6 +124,7 @@ def _apply(ctx: Ctx, lead: dict[str, Any], changes: dict[str, Any], action: str)
     for col, value in diff.items():
         if col != "search_text":
             ctx.record("lead", lead["id"], action, col, lead.get(col), value)
+    derived.lead_changed(ctx, lead["id"], action, diff)
     return {**lead, **diff, "version": lead["version"] + 1, "updated_at": ctx.at}
 
 
@@ -209,6 +210,7 @@ def add_lead(ctx: Ctx, given: dict[str, Any], *, status: str | None = None) -> d
     for col, value in row.items():
         if value not in (None, "", "{}") and col not in ("created_at", "updated_at", "search_text"):
             ctx.record("lead", lead_id, "create", col, None, value)
+    derived.lead_changed(ctx, lead_id, "create", row)
     return load_lead(ctx.tx, lead_id)
 
 
@@ -350,6 +352,7 @@ def add_activity(ctx: Ctx, lead: dict[str, Any], kind: str, body: str, at: str |
     ctx.record("lead", lead["id"], "note" if kind == "note" else "log", f"activity:{activity}", None,
                summary if len(summary) <= 500 else summary[:499] + "…")
     ctx.tx.execute("UPDATE lead SET updated_at = :at WHERE id = :i", {"at": ctx.at, "i": lead["id"]})
+    derived.lead_changed(ctx, lead["id"], f"activity:{kind}")
     return activity
 
 
@@ -363,6 +366,7 @@ def copy_lead(ctx: Ctx, lead: dict[str, Any]) -> dict[str, Any]:
     new_id = ctx.tx.insert(
         f"INSERT INTO lead ({', '.join(row)}) VALUES ({', '.join(':' + c for c in row)})", row)
     ctx.record("lead", new_id, "copy", "number", None, f"{row['number']} (copy of {lead['number']})")
+    derived.lead_changed(ctx, new_id, "create", row)
     return load_lead(ctx.tx, new_id)
 
 

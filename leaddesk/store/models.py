@@ -220,7 +220,12 @@ class Lead(SQLModel, table=True):
     probability: int | None = None
     expected_close: str | None = None
     followup_on: str | None = Field(default=None, index=True)
-    score: int = dflt(0)
+    followup_time: str | None = None  # "HH:MM" on followup_on, in the desk's time zone (migration 0004)
+    followup_note: str = dflt("")
+    score: int = dflt(0)  # the manual score
+    auto_score: int = dflt(0, index=True)  # from the score rules in settings, recomputed on every change
+    first_contact_at: str | None = Field(default=None, index=True)  # the first call/email/meeting or contacted status
+    sla_due_at: str | None = Field(default=None, index=True)  # first contact due by (working hours); None: no SLA
     bant_budget: str = dflt("unknown")
     bant_budget_note: str = dflt("")
     bant_authority: str = dflt("unknown")
@@ -285,6 +290,35 @@ class Activity(SQLModel, table=True):
     user_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: str = dflt("")
     message_id: str | None = Field(default=None, index=True, unique=True)  # an email's Message-ID: captured once only
+
+
+class LeadSequence(SQLModel, table=True):
+    """A nurture sequence (defined in settings) running on a lead: which step comes next (migration 0004)."""
+
+    __tablename__ = "lead_sequence"
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="lead.id", index=True, ondelete="CASCADE")
+    sequence: str  # the sequence's name in settings
+    step: int = dflt(0)  # the index of the next step to schedule
+    state: str = dflt("running")  # running, done, stopped
+    next_at: str | None = None  # when the current step's follow-up is due
+    started_at: str = dflt("")
+    updated_at: str = dflt("")
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+
+
+class Notice(SQLModel, table=True):
+    """A message for one user's desk (an SLA escalation for a manager...), until they read it (migration 0004)."""
+
+    __tablename__ = "notice"
+    __table_args__ = (Index("ix_notice_user_read", "user_id", "read_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id")
+    lead_id: int | None = Field(default=None, foreign_key="lead.id", ondelete="CASCADE")
+    kind: str  # sla, reminder, ...
+    text: str = dflt("")
+    at: str = dflt("")
+    read_at: str | None = None
 
 
 class ImportBatch(SQLModel, table=True):

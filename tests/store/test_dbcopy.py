@@ -57,6 +57,12 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
             desk.delete_lead(str(top), force=True)
         finally:
             desk.close()
+        with sqlite3.connect(path) as conn:  # tables no Desk method fills yet (issue 6 builds them)
+            conn.execute("INSERT INTO lead_sequence (lead_id, sequence, started_at) SELECT id, 'nurture', created_at"
+                         " FROM lead ORDER BY id LIMIT 1")
+            conn.execute("INSERT INTO notice (user_id, lead_id, kind, text, at) SELECT u.id, l.id, 'sla',"
+                         " 'not contacted in time', l.created_at FROM \"user\" u, lead l ORDER BY u.id, l.id LIMIT 1")
+        conn.close()
     finally:
         clock.freeze(None)
     return path

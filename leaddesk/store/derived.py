@@ -1,0 +1,24 @@
+"""What follows from a change to a lead, in the same transaction: the columns derived from the lead and its
+timeline (the automatic score, the SLA's due time and first contact) and what a change starts (a nurture
+sequence). `leads.py` and the import call these hooks; each capability of issue 6 adds its call here, so
+that every path that changes a lead (CLI, TUI, import, capture, intake) keeps them up to date.
+
+Derived columns are written with a plain UPDATE: no version bump and no history row (like `search_text`),
+since they are not anybody's edit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from leaddesk.store.context import Ctx
+
+
+def lead_changed(ctx: Ctx, lead_id: int, what: str, changes: dict[str, Any] | None = None) -> None:
+    """After a lead was created (`what` = "create"), edited or changed status ("edit", "status", ... the history
+    action), or got an activity ("activity:KIND"); `changes` holds the columns written, when known."""
+
+
+def leads_imported(ctx: Ctx, first_number: int, last_number: int) -> None:
+    """After an import inserted the leads numbered first..last (one chunk): the same as `lead_changed(...,
+    "create")` for each of them, in bulk."""
