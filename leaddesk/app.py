@@ -34,12 +34,15 @@ class LeadDeskApp(App[None]):
         "board": lambda: _screen("board", "BoardScreen"),
         "list": lambda: _screen("leads", "ListScreen"),
         "deals": lambda: _screen("deal", "DealsScreen"),
+        "agenda": lambda: _screen("agenda", "AgendaScreen"),
     }
     DEFAULT_MODE = "board"
     BINDINGS = [
         Binding("1", "switch_mode('board')", "Board", id="app.board", tooltip="The kanban board of leads"),
         Binding("2", "switch_mode('list')", "List", id="app.list", tooltip="The lead list"),
         Binding("3", "switch_mode('deals')", "Deals", id="app.deals", tooltip="Deals by stage"),
+        Binding("4", "switch_mode('agenda')", "Agenda", id="app.agenda", show=False,
+                tooltip="Follow-ups by day: overdue, today, tomorrow, later"),
         Binding("I", "open_import", "Import", id="app.import", show=False,
                 tooltip="Import leads from a CSV or XLSX file; past imports and undo"),
         Binding("U", "open_dupes", "Duplicates", id="app.dupes", show=False,
@@ -105,20 +108,39 @@ class LeadDeskApp(App[None]):
         self.desk = desk
         self.opened.set()
         where = desk.db.path.name if desk.db.path is not None else desk.db.dialect
-        self.sub_title = f"{desk.login} · {where}"
+        self._sub_title = f"{desk.login} · {where}"
+        self.sub_title = self._sub_title
         self._data_version = desk.db.data_version()
         self.set_interval(self.poll_every, self._poll_other_writers)
         self.data_changed()
+        if self.reminders:
+            self._check_reminders(opening=True)
+            self.set_interval(self.remind_every, self._check_reminders)
+        self._refresh_scores()
+        self.set_interval(3600, self._refresh_scores)  # a desk left open overnight gets the next day's decay
         if self.warm_up_after is not None:
             self.set_timer(self.warm_up_after, self._warm_up)
 
+    def _refresh_scores(self) -> None:
+        """Recompute the automatic scores if stale (once a day for the decay, or new rules; store/scoring.py)."""
+
+        def job() -> None:
+            desk = self.desk
+            try:
+                if desk is not None and desk.refresh_scores() is not None:
+                    self.call_from_thread(self.data_changed)
+            except LeadDeskError as exc:  # e.g. the database is busy: the next look tries again
+                self.log.warning(f"score refresh: {exc}")
+
+        self.run_worker(job, thread=True, group="scores", exclusive=True, exit_on_error=False)
+
     poll_every = 1.0
-    """Seconds between two looks for changes by other processes (SQLite's data_version)."""
+    """Seconds between two looks for changes by other processes (SQLite's data_version, PostgreSQL's NOTIFY)."""
 
     warm_up_after: float | None = 0.3
     """Seconds after the desk opens to start building the other views in the background (None: never)."""
 
-    WARM_MODULES = ("leads", "deal", "lead_card", "qualify", "dialogs", "help")
+    WARM_MODULES = ("leads", "deal", "agenda", "lead_card", "qualify", "dialogs", "help")
 
     def _warm_up(self) -> None:
         """While the rep reads the board, import the other screens in a thread, then build the other views
@@ -142,8 +164,53 @@ class LeadDeskApp(App[None]):
         # otherwise stall a keypress now and then by 30-50 ms at 100k leads (bench/tui.py, p99).
         gc.freeze()
 
+    # -- follow-up reminders (issue 6) -------------------------------------------------------------
+    reminders = True
+    """Remind the acting user of their follow-ups: a notification on opening (overdue and due today) and when
+    a timed one comes due, and the overdue count in the header."""
+
+    remind_every = 20.0
+    """Seconds between two looks for follow-ups that came due (and the header's overdue count)."""
+
+    _sub_title = ""
+    _reminded_until: str | None = None
+    _overdue_shown: int | None = None
+
+    def _check_reminders(self, opening: bool = False) -> None:
+        """Ask the store (in a worker) for the acting user's overdue count and what came due since last time."""
+
+        def check() -> None:
+            desk = self.desk
+            if desk is None:
+                return
+            try:
+                found = desk.followup_reminders(None if opening else self._reminded_until)
+            except LeadDeskError:
+                return  # e.g. the user was deactivated meanwhile: the views say so
+            self.call_from_thread(self._remind, found, opening)
+
+        self.run_worker(check, thread=True, group="reminders", exclusive=not opening, exit_on_error=False)
+
+    def _remind(self, found: dict[str, Any], opening: bool) -> None:
+        from leaddesk.textsafe import safe_line
+
+        self._reminded_until = found["until"]
+        if opening and (found["overdue"] or found["today"]):
+            parts = [f"{n} {what}" for n, what in ((found["overdue"], "overdue"), (found["today"], "due today")) if n]
+            self.notify(f"{' and '.join(parts)} — 4 opens the agenda", title="Your follow-ups", timeout=10,
+                        markup=False)
+        for row in found["coming"]:
+            who = row["contact_name"] or row["company"] or ""
+            company = f" ({row['company']})" if row["company"] and row["contact_name"] else ""
+            note = f" — {row['followup_note']}" if row["followup_note"] else ""
+            self.notify(safe_line(f"{row['followup_time']} #{row['number']} {who}{company}{note}"),
+                        title="Follow-up due", timeout=60, markup=False)
+        if found["overdue"] != self._overdue_shown:
+            self._overdue_shown = found["overdue"]
+            self.sub_title = self._sub_title + (f" · ⚑ {found['overdue']} overdue" if found["overdue"] else "")
+
     def _poll_other_writers(self) -> None:
-        """Another process (a rep, a script) committed? Reload what is shown (SQLite's data_version)."""
+        """Another process (a rep, a script) committed? Reload what is shown (Database.data_version)."""
 
         def check() -> None:
             if self.desk is None:
@@ -154,6 +221,76 @@ class LeadDeskApp(App[None]):
                 self.call_from_thread(self.data_changed)
 
         self.run_worker(check, thread=True, group="poll", exclusive=True, exit_on_error=False)
+        self._poll_sla()
+
+    # -- SLA breaches and notices (issue 6; store/sla.py, store/notices.py) ------------------------------
+    sla_every = 30.0
+    """Seconds between two looks for SLA breaches to escalate and for the acting user's new notices."""
+
+    _sla_looked: float | None = None
+    _notice_seen = 0
+    """The highest notice id shown as a notification in this session."""
+
+    def _poll_sla(self) -> None:
+        """On the first poll tick and every `sla_every` seconds: escalate new breaches (a cheap indexed read when
+        there are none), then show the acting user's unread notices not shown yet."""
+        import time
+
+        now = time.monotonic()
+        if self._sla_looked is not None and now - self._sla_looked < self.sla_every:
+            return
+        self._sla_looked = now
+
+        def look() -> None:
+            desk = self.desk
+            if desk is None:
+                return
+            try:
+                found = desk.sla_poll(self._notice_seen)
+            except LeadDeskError as exc:  # e.g. the database is busy: the next look tries again
+                self.log.warning(f"SLA look: {exc}")
+                return
+            self.call_from_thread(self._show_notices, found)
+
+        self.run_worker(look, thread=True, group="sla", exclusive=True, exit_on_error=False)
+
+    def _show_notices(self, found: dict[str, Any]) -> None:
+        from leaddesk.textsafe import safe_line
+
+        if found["breaches"]:
+            self.data_changed()  # the views show the new breaches' markers
+        fresh = [n for n in found["notices"] if n["id"] > self._notice_seen]
+        if not fresh:
+            return
+        self._notice_seen = fresh[-1]["id"]
+        hint = "`leaddesk notices` lists them; palette: notices: mark read"
+        if len(fresh) <= 3:
+            for notice in fresh:
+                title = "SLA breached" if notice["kind"] == "sla" else "Notice"
+                self.notify(safe_line(notice["text"]), title=title, severity="warning", timeout=30, markup=False)
+            return
+        leads = ", ".join(f"#{n['lead']}" for n in fresh[:6] if n["lead"] is not None)
+        more = "…" if len(fresh) > 6 else ""
+        self.notify(safe_line(f"{found['unread']} unread notices, e.g. leads {leads}{more} — {hint}"),
+                    title="SLA breached", severity="warning", timeout=30, markup=False)
+
+    def mark_notices_read(self) -> None:
+        """Mark the notices shown so far read (the palette's "notices: mark read")."""
+        seen = self._notice_seen
+
+        def job() -> None:
+            desk = self.desk
+            if desk is None:
+                return
+            try:
+                marked = desk.mark_notices_read(seen or None)
+            except LeadDeskError as exc:
+                self.call_from_thread(self.notify, str(exc), severity="error", markup=False)
+                return
+            self.call_from_thread(self.notify, f"{marked} notice{'' if marked == 1 else 's'} marked read",
+                                  markup=False)
+
+        self.run_worker(job, thread=True, group="notices", exit_on_error=False)
 
     def _save_theme(self, theme: Any) -> None:
         name = getattr(theme, "name", str(theme))
@@ -176,6 +313,8 @@ class LeadDeskApp(App[None]):
         self.data_generation += 1
         for screen in self.screen_stack:
             screen.post_message(DataChanged())
+        if self.reminders and self._reminded_until is not None:
+            self._check_reminders()  # the overdue count may have changed
 
     def open_lead(self, number: int, siblings: list[int] | None = None) -> None:
         """Show a lead's card; `siblings` are the numbers `[` and `]` step through."""
@@ -229,6 +368,13 @@ class LeadDeskApp(App[None]):
         if not isinstance(self.screen, UsersScreen):
             self.push_screen(UsersScreen())
 
+    def open_queue(self) -> None:
+        """Work the queue: the next lead due, why, and one key per outcome (screens/queue.py)."""
+        from leaddesk.screens.queue import QueueScreen
+
+        if not isinstance(self.screen, QueueScreen):
+            self.push_screen(QueueScreen())
+
     def action_open_dupes(self) -> None:
         self.open_dupes()
 
@@ -252,12 +398,18 @@ class LeadDeskApp(App[None]):
         yield SystemCommand("view: board", "The kanban board of leads", lambda: self.switch_mode("board"))
         yield SystemCommand("view: list", "The lead list with filters", lambda: self.switch_mode("list"))
         yield SystemCommand("view: deals", "Deals by pipeline stage", lambda: self.switch_mode("deals"))
+        yield SystemCommand("view: agenda", "Follow-ups by day: overdue, today, tomorrow, later",
+                            lambda: self.switch_mode("agenda"))
         yield SystemCommand("lead: new", "Add a lead", self.new_lead)
         yield SystemCommand("import: leads from a file", "Import a CSV or XLSX file: mapping, dry run, undo",
                             self.open_import)
         yield SystemCommand("leads: duplicates", "Likely duplicate leads, side by side, to merge", self.open_dupes)
         yield SystemCommand("users: team and roles", "Users, roles and open leads; add, change role, deactivate",
                             self.open_users)
+        yield SystemCommand("notices: mark read", "Mark the SLA escalations shown to you read",
+                            self.mark_notices_read)
+        yield SystemCommand("work: the queue", "The next lead due, one key per outcome: overdue follow-ups, today's,"
+                            " SLA breaches, new leads, then by score", self.open_queue)
         yield SystemCommand("help: keys", "Every key of this screen", self.action_help)
 
 

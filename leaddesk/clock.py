@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 
 _frozen: datetime | None = None
 
@@ -43,3 +43,21 @@ def stamp(moment: datetime | None = None) -> str:
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def zone(name: str | None = None) -> tzinfo:
+    """The time zone `name` (IANA, e.g. "Europe/Rome", as in the `timezone` setting); without a name, the
+    system's local zone (UTC while the clock is fixed, as for `today`)."""
+    if name:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(name)
+    if _frozen is not None or os.environ.get("LEADDESK_NOW"):
+        return UTC
+    local = datetime.now().astimezone().tzinfo
+    return local if local is not None else UTC
+
+
+def local_now(name: str | None = None) -> datetime:
+    """Now in the time zone `name` (see `zone`)."""
+    return now().astimezone(zone(name))

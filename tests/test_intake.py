@@ -1,11 +1,19 @@
-"""The intake endpoint over a real socket: a server on 127.0.0.1, port 0, in a thread."""
+"""The intake endpoint over a real socket: a server on 127.0.0.1, port 0, in a thread (the CLI's Ctrl+C in a
+process of its own)."""
 
 from __future__ import annotations
 
 import http.client
 import io
 import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -155,10 +163,12 @@ def test_other_content_types_methods_and_paths(server: Running) -> None:
     auth = {"Authorization": f"Bearer {TOKEN}"}
     status, _h, data = server.request("POST", "/leads", b"name=x", {**auth, "Content-Type": "text/plain"})
     assert status == 415 and "application/json" in data["errors"][0]
-    status, _h, _d = server.request("POST", "/leads", b"--b--", {**auth, "Content-Type": "multipart/form-data; b=b"})
-    assert status == 415
-    status, headers, _d = server.request("GET", "/leads")
-    assert status == 405 and headers["Allow"] == "POST"
+    status, _h, data = server.request("POST", "/leads", b"--b--", {**auth, "Content-Type": "multipart/form-data; b=b"})
+    assert status == 400 and data["errors"][0].startswith("the multipart body is not valid")  # no boundary
+    status, headers, data = server.request("GET", "/leads")
+    assert status == 405 and headers["Allow"] == "OPTIONS, POST" and data["errors"] == ["use POST"]
+    status, headers, data = server.request("POST", "/health", b"{}", auth)
+    assert status == 405 and headers["Allow"] == "GET, HEAD" and data["errors"] == ["use GET"]
     assert server.request("PUT", "/leads", b"{}", auth)[0] == 405
     assert server.request("DELETE", "/leads", None, auth)[0] == 405
     assert server.request("POST", "/elsewhere", b"{}", auth)[0] == 404
@@ -280,3 +290,227 @@ def test_a_second_post_from_an_open_lead_goes_on_its_timeline(server: Running, d
     assert any("25 seats now" in body for body in notes)
     by_phone = {"Your Name": "G. Holt", "Phone": "(212) 555-0146", "Message": "by phone"}
     assert server.post(by_phone)[2] == {"number": created["number"], "existing": True}
+
+
+# -- multipart forms, chunked bodies ------------------------------------------------------------------
+BOUNDARY = "----leaddeskBoundary7MA4YWxk"
+
+
+def multipart(fields: list[tuple[str, str | tuple[str, bytes]]]) -> tuple[bytes, str]:
+    """A multipart/form-data body as a browser sends it (a (filename, bytes) value is a file input)."""
+    body = b""
+    for name, value in fields:
+        if isinstance(value, tuple):
+            filename, data = value
+            body += (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+                     "Content-Type: application/octet-stream\r\n\r\n").encode() + data + b"\r\n"
+        else:
+            body += f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+    return body + f"--{BOUNDARY}--\r\n".encode(), f"multipart/form-data; boundary={BOUNDARY}"
+
+
+def test_a_multipart_form_post_creates_a_lead(server: Running, desk: Desk) -> None:
+    body, content_type = multipart([("Your Name", "Zoë Brandt"), ("Email", "zoe@brandt.example"),
+                                    ("Interest", "CRM"), ("Interest", "Support"), ("Message", "Line one\nline two"),
+                                    ("attachment", ("", b""))])  # a file input left empty
+    status, _headers, data = server.request("POST", "/leads", body, {
+        "Authorization": f"Bearer {TOKEN}", "Content-Type": content_type})
+    assert status == 201, data
+    lead = desk.show(str(data["number"]))
+    assert (lead["contact_name"], lead["email"], lead["source"]) == ("Zoë Brandt", "zoe@brandt.example",
+                                                                     "Website Form")
+    assert lead["description"] == "Line one\nline two\n\nInterest: CRM, Support"
+
+
+def test_multipart_refusals(server: Running, desk: Desk) -> None:
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    leads = desk.count_leads(_all())
+    body, content_type = multipart([("name", "Filed Away"), ("cv", ("cv.pdf", b"%PDF-1.4 ..."))])
+    status, _h, data = server.request("POST", "/leads", body, {**auth, "Content-Type": content_type})
+    assert (status, data["errors"]) == (400, ["field 'cv' is a file (cv.pdf): send text fields only"])
+    body, content_type = multipart([(f"f{i}", "x") for i in range(101)])
+    status, _h, data = server.request("POST", "/leads", body, {**auth, "Content-Type": content_type})
+    assert (status, data["errors"]) == (400, ["too many fields (the limit is 100)"])
+    body, content_type = multipart([("name", "Latin One")])
+    body = body.replace(b"\r\n\r\nLatin One", b"\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nLatin \xe9")
+    status, _h, data = server.request("POST", "/leads", body, {**auth, "Content-Type": content_type})
+    assert (status, data["errors"]) == (400, ["a part is not valid text in its charset"])
+    status, _h, data = server.request("POST", "/leads", body, {"Content-Type": content_type})
+    assert status == 401  # the token is checked before any of the body is read
+    assert desk.count_leads(_all()) == leads
+
+
+def test_chunked_bodies_are_read_up_to_the_limit(desk: Desk) -> None:
+    running = Running(desk, max_body=1024)
+    try:
+        headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+        fields = json.dumps({"name": "Chunk Ling", "email": "chunk@ling.example"}).encode()
+        status, _h, data = running.request("POST", "/leads", iter([fields[:10], fields[10:]]), headers)  # chunked
+        assert status == 201, data
+        assert desk.show(str(data["number"]))["contact_name"] == "Chunk Ling"
+        status, _h, data = running.request("POST", "/leads", iter([b" " * 1000] * 3 + [fields]), headers)
+        assert (status, data["errors"]) == (413, ["the body is too large (the limit is 1024 bytes)"])
+        body, content_type = multipart([("name", "Big Form"), ("Message", "x" * 2000)])
+        status, _h, data = running.request("POST", "/leads", iter([body]), {**headers, "Content-Type": content_type})
+        assert status == 413, data
+        assert running.post(FORM | {"Email": "gina.chunk@holt.example", "Phone": "+1 212 555 0147"})[0] == 201
+    finally:
+        running.stop()
+
+
+def test_a_body_that_never_comes_times_out(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
+    from leaddesk import intake
+
+    monkeypatch.setattr(intake, "BODY_TIMEOUT_S", 0.3)
+    running = Running(desk)
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", running.server.port, timeout=10)
+        conn.putrequest("POST", "/leads")
+        conn.putheader("Authorization", f"Bearer {TOKEN}")
+        conn.putheader("Content-Type", "application/json")
+        conn.putheader("Content-Length", "100")
+        conn.endheaders(b'{"name": ')  # and then nothing
+        response = conn.getresponse()
+        assert response.status == 408
+        assert json.loads(response.read())["errors"] == ["the body did not arrive within 0.3 s"]
+        conn.close()
+    finally:
+        running.stop()
+
+
+# -- browser pages (CORS) --------------------------------------------------------------------------------
+SITE = "https://www.example.com"
+
+
+def test_cors_answers_only_the_listed_origins(desk: Desk) -> None:
+    running = Running(desk, rate=1000, allow_origins=["HTTPS://WWW.Example.com:443/"])  # normalised
+    try:
+        ask = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type"}
+        status, headers, data = running.request("OPTIONS", "/leads", None, {"Origin": SITE, **ask})
+        assert (status, data) == (204, None)
+        assert headers["Access-Control-Allow-Origin"] == SITE and headers["Vary"] == "Origin"
+        assert headers["Access-Control-Allow-Methods"] == "POST"
+        assert {"Authorization", "Content-Type", "X-Leaddesk-Token"} <= set(
+            headers["Access-Control-Allow-Headers"].replace(" ", "").split(","))
+        assert int(headers["Access-Control-Max-Age"]) > 0
+
+        status, headers, data = running.request("OPTIONS", "/leads", None, {"Origin": "https://evil.example", **ask})
+        assert status == 403 and "Access-Control-Allow-Origin" not in headers
+        assert data["errors"] == ["pages of https://evil.example may not post here: list the origin in [intake]"
+                                  " allow_origins or with --allow-origin"]
+
+        body = urlencode({**FORM, "Email": "gina.cors@holt.example", "Phone": "+1 212 555 0148"}).encode()
+        form = {"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Bearer {TOKEN}"}
+        status, headers, data = running.request("POST", "/leads", body, {**form, "Origin": SITE})
+        assert status == 201 and headers["Access-Control-Allow-Origin"] == SITE
+        assert headers["Access-Control-Expose-Headers"] == "Retry-After"
+        status, headers, data = running.request("POST", "/leads", body, {**form, "Origin": SITE,
+                                                                        "Authorization": "Bearer wrong"})
+        assert status == 401 and headers["Access-Control-Allow-Origin"] == SITE  # the page can read why
+        status, headers, _data = running.request("POST", "/leads", body, {**form, "Origin": "https://evil.example"})
+        assert "Access-Control-Allow-Origin" not in headers
+        status, headers, _data = running.request("OPTIONS", "/leads", None, {})  # not a preflight
+        assert status == 204 and headers["Allow"] == "OPTIONS, POST"
+    finally:
+        running.stop()
+
+
+def test_without_listed_origins_no_page_may_post(server: Running) -> None:
+    status, headers, data = server.request("OPTIONS", "/leads", None, {
+        "Origin": SITE, "Access-Control-Request-Method": "POST"})
+    assert status == 403 and data["errors"][0].startswith(f"pages of {SITE} may not post here")
+    status, headers, _data = server.post(FORM | {"Email": "gina.nocors@holt.example", "Phone": ""},
+                                         token="wrong")
+    assert "Access-Control-Allow-Origin" not in headers and "Vary" not in headers
+
+
+def test_origins_are_checked_on_the_command_line_and_in_settings(desk: Desk, tmp_path: Path) -> None:
+    from leaddesk.settings import load_settings
+
+    for origin in ("*", "www.example.com", "https://example.com/form", "null"):
+        with pytest.raises(RuleError, match=r"--allow-origin: .* is not an origin"):
+            make_server(desk, "127.0.0.1", 0, TOKEN, allow_origins=[origin])
+    config = tmp_path / "config.toml"
+    config.write_text('[intake]\nallow_origins = ["https://Forms.Example.com", "http://localhost:8000"]\n')
+    assert load_settings(config).intake.allow_origins == ("https://forms.example.com", "http://localhost:8000")
+    config.write_text('[intake]\nallow_origins = "https://forms.example.com"\n')
+    with pytest.raises(RuleError, match=r"\[intake\] allow_origins must be a list"):
+        load_settings(config)
+    config.write_text('[intake]\nallow_origins = ["ftp://x"]\n')
+    with pytest.raises(RuleError, match=r"\[intake\] allow_origins: 'ftp://x' is not an origin"):
+        load_settings(config)
+    config.write_text('[intake]\norigins = []\n')
+    with pytest.raises(RuleError, match="unknown key 'origins'"):
+        load_settings(config)
+
+
+# -- the command ------------------------------------------------------------------------------------------
+ROOT = Path(__file__).parents[1]
+
+
+def receive(conn: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection."""
+    data = b""
+    while chunk := conn.recv(65536):
+        data += chunk
+    return data
+
+
+def test_importing_the_endpoint_does_not_load_aiohttp() -> None:
+    code = "import sys, leaddesk.intake, leaddesk.settings; print(sorted(m for m in sys.modules if 'aiohttp' in m))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True,
+                          cwd=ROOT)
+    assert done.stdout.strip() == "[]"
+
+
+def test_ctrl_c_answers_the_requests_in_flight_then_stops_cleanly(desk: Desk, tmp_path: Path) -> None:
+    path = tmp_path / "cli.db"
+    Desk.open(str(path), login="ann", settings=Settings()).init("sales")
+    env = {**os.environ, "LEADDESK_DB": str(path), "LEADDESK_INTAKE_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen([sys.executable, "-m", "leaddesk", "intake", "--port", "0",
+                                "--allow-origin", SITE], stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert process.stderr is not None
+        first = process.stderr.readline()
+        match = re.fullmatch(r"intake: listening on http://127\.0\.0\.1:(\d+)/leads \(Ctrl\+C stops\)\n", first)
+        assert match, first
+        port = int(match[1])
+        body = urlencode(FORM).encode()
+        head = (b"POST /leads HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                + f"Authorization: Bearer {TOKEN}\r\nOrigin: {SITE}\r\n".encode()
+                + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode())
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as conn, \
+                socket.create_connection(("127.0.0.1", port), timeout=10) as stalled:
+            conn.sendall(head + body[:10])
+            stalled.sendall(head + body[:10])  # the rest never comes
+            time.sleep(0.3)
+            process.send_signal(signal.SIGINT)  # Ctrl+C while the bodies are on their way
+            stopping = time.monotonic()
+            time.sleep(0.3)
+            with pytest.raises(ConnectionRefusedError):  # no longer listening...
+                socket.create_connection(("127.0.0.1", port), timeout=5).close()
+            conn.sendall(body[10:])
+            answer, cut_short = receive(conn), receive(stalled)
+            _out, err = process.communicate(timeout=20)
+            stopped = time.monotonic() - stopping
+        head, _, payload = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 201"), answer  # ...the post that arrived in time was answered,
+        assert f"Access-Control-Allow-Origin: {SITE}".encode() in head
+        number = json.loads(payload)["number"]
+        assert cut_short.startswith(b"HTTP/1.1 503"), cut_short  # ...the other was told to try again,
+        assert json.loads(cut_short.partition(b"\r\n\r\n")[2])["errors"] == [
+            "the endpoint is stopping: try again shortly"]
+        assert stopped < 4.5, stopped  # ...without waiting for it long (grace 1 s, reading away 2 s)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, err
+    lines = err.splitlines()
+    assert lines[-1] == "intake: stopped" and "Traceback" not in err
+    assert sorted(line.split()[2:5] for line in lines[:-1]) == [["POST", "/leads", "201"], ["POST", "/leads", "503"]]
+    check = Desk.open(str(path), login="ann", settings=Settings())
+    try:
+        assert check.show(str(number))["contact_name"] == "Gina Holt"
+    finally:
+        check.close()

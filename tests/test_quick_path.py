@@ -142,3 +142,17 @@ def test_status_by_email_works_on_the_quick_path(db: Path) -> None:
     _output, imported = run_quick(db, "status", EMAIL.lower(), "contacted")
     assert_not_imported(imported, (*HEAVY, "phonenumbers"))
     assert show(db)["status"] == "Contacted"
+
+
+def test_followup_with_time_and_note_then_done_stays_lean(db: Path) -> None:
+    output, imported = run_quick(db, "followup", "1", "tomorrow", "--at", "2pm", "--note", "call about the quote")
+    assert_not_imported(imported, HEAVY + CONTACT_LIBS)
+    assert "at 14:00 (tomorrow) · call about the quote" in output
+    lead = show(db)
+    assert (lead["followup_time"], lead["followup_note"]) == ("14:00", "call about the quote")
+    output, imported = run_quick(db, "followup", "1", "done", "--note=reached her")
+    assert_not_imported(imported, HEAVY + CONTACT_LIBS)
+    assert "follow-up done" in output
+    lead = show(db)
+    assert lead["followup_on"] is None
+    assert [a["body"] for a in lead["activities"]] == ["follow-up done: reached her"]

@@ -7,6 +7,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -126,3 +127,37 @@ def test_every_migration_upgrades_a_database_of_the_previous_revision_keeping_it
         conn.close()
     assert len(revisions) >= 2
     assert list(tmp_path.glob("desk.db.0001-*.bak"))
+
+
+def test_migration_0004_finds_the_first_contact_of_existing_leads(tmp_path: Path) -> None:
+    from alembic import command
+
+    from leaddesk import clock
+    from leaddesk.store.desk import Desk
+
+    path = tmp_path / "desk.db"
+    clock.freeze(datetime(2026, 11, 19, 9, 0, tzinfo=UTC))
+    try:
+        desk = Desk.open(str(path), login="ann")
+        desk.init("sales")
+        for name in ("Called Once", "Status Moved", "Never Touched", "Lost Early"):
+            desk.add_lead({"name": name}, force=True)
+        clock.freeze(datetime(2026, 11, 20, 9, 0, tzinfo=UTC))
+        desk.add_activity("1", "note", "a note is no contact")
+        clock.freeze(datetime(2026, 11, 21, 9, 0, tzinfo=UTC))
+        desk.add_activity("1", "call", "talked")
+        desk.set_status("2", "Contacted")
+        desk.mark_lost("4", "Budget")
+    finally:
+        clock.freeze(None)
+    desk.close()
+    config = migrate.alembic_config(f"sqlite:///{path}")
+    command.downgrade(config, "0003")
+    Database.open(str(path)).close()  # upgrades to head
+    conn = sqlite3.connect(path)
+    found = dict(conn.execute("SELECT contact_name, first_contact_at FROM lead"))
+    created = dict(conn.execute("SELECT contact_name, created_at FROM lead"))
+    conn.close()
+    assert found == {"Called Once": "2026-11-21T09:00:00", "Status Moved": "2026-11-21T09:00:00",
+                     "Never Touched": None, "Lost Early": "2026-11-21T09:00:00"}
+    assert all(found[n] is None or found[n] >= created[n] for n in found)

@@ -227,7 +227,12 @@ def _filter_options(
     open_: Annotated[bool, typer.Option("--open", help="Only open leads.")] = False,
     closed: Annotated[bool, typer.Option("--closed", help="Only closed leads.")] = False,
     search: Annotated[str | None, typer.Option(help="Name, company, phone or email fragment.")] = None,
-    due: Annotated[str | None, typer.Option(help="Follow-up due: today, week or overdue.")] = None,
+    due: Annotated[str | None, typer.Option(
+        help="Follow-up due: today, week (to Sunday), overdue, by-today or by-week (overdue ones too), any.")] = None,
+    min_score: Annotated[int | None, typer.Option(
+        "--min-score", help="Only leads scoring at least this (manual + automatic; see `leaddesk score`).")] = None,
+    sla: Annotated[str | None, typer.Option(
+        help="First-contact SLA: breached, pending (not contacted, not yet due), met or missed.")] = None,
     custom_field: Annotated[list[str] | None, typer.Option("--field", help="Custom field NAME=VALUE.")] = None,
 ) -> None:
     """Only its signature is used: the lead filters that `list` and `export` share."""
@@ -255,7 +260,7 @@ def with_filters(func: Callable[..., Any]) -> Callable[..., Any]:
 @with_filters
 def list_(
     flt: LeadFilter,
-    sort: Annotated[str, typer.Option(help="Sort column (number, contact, company, status, ...).")] = "number",
+    sort: Annotated[str, typer.Option(help="Sort column (number, contact, company, status, score, ...).")] = "number",
     desc: Annotated[bool, typer.Option("--desc", help="Sort descending.")] = False,
     limit: Annotated[int, typer.Option(help="At most this many (0: all).")] = 100,
     json_: JsonOpt = False,
@@ -264,11 +269,13 @@ def list_(
     """List leads with filters, search and sort."""
     flt = replace(flt, sort=sort, descending=desc, limit=limit or None)
     d = reader()
+    if flt.min_score is not None or "score".startswith(sort.strip().casefold() or "-"):
+        d.refresh_scores()  # the day's decay, or new rules: at most once a day, a read otherwise
     rows = d.list_leads(flt)
-    columns = ["number", "contact", "company", "phone", "email", "source", "status", "priority", "deals", "owner",
-               "followup"]
+    columns = ["number", "contact", "company", "phone", "email", "source", "status", "priority", "score", "deals",
+               "owner", "followup"]
     values = [[r["number"], r["contact_name"], r["company"], r["phone"], r["email"], r["source"], r["status"],
-               r["priority"], r["deals"], r["owner"], r["followup_on"]] for r in rows]
+               r["priority"], r["total_score"], r["deals"], r["owner"], r["followup_on"]] for r in rows]
     if json_:
         output.emit_json([{**dict(zip(columns, v, strict=True)), "status_category": r["status_category"],
                            "type": r["type"], "zone": r["zone"], "version": r["version"]}
@@ -339,14 +346,6 @@ def log(ref: str, kind: Kind, text: list[str],
         at: Annotated[str | None, typer.Option(help="When: 2026-12-01 14:30, -2h, yesterday 15:00.")] = None) -> None:
     """Log a call, email or meeting on a lead's timeline."""
     output.say(f"{one_line(desk().add_activity(ref, kind.value, ' '.join(text), at))} · {kind.value} logged")
-
-
-@app.command()
-def followup(ref: str, when: list[str]) -> None:
-    """Set the follow-up date (2026-12-01, tomorrow, +3d, monday, next week; `none` clears it)."""
-    text = " ".join(when)
-    detail = desk().set_followup(ref, None if text.casefold() in ("none", "clear", "-") else text)
-    output.say(f"{one_line(detail)} · follow-up {detail['followup_on'] or 'cleared'}")
 
 
 @app.command()
@@ -818,4 +817,5 @@ def run_app(argv: list[str], *, db: str | None = None, user: str | None = None) 
 
 
 # Commands that live in their own modules register themselves on `app` (imported last: they use it).
-from leaddesk.cli import assign, capture, dbcopy, dupes, transfer, web  # noqa: E402,F401
+from leaddesk.cli import assign, capture, dbcopy, dupes, followups, score, sequences, transfer, web, work  # noqa: E402,F401
+from leaddesk.cli import sla as sla_commands  # noqa: E402,F401

@@ -136,16 +136,22 @@ def intake(
              " to other users).")] = None,
     rate: Annotated[int, typer.Option(help="Posts per minute per client address (0: no limit).")] = 30,
     max_body: Annotated[int, typer.Option("--max-body", help="Largest body in bytes.")] = 64 * 1024,
+    allow_origin: Annotated[list[str] | None, typer.Option(
+        "--allow-origin", metavar="ORIGIN", show_default=False,
+        help="A browser origin whose pages may post (CORS), e.g. https://www.example.com (repeatable; added to"
+             " [intake] allow_origins in settings). None by default.")] = None,
 ) -> None:
     """Serve a small HTTP endpoint that turns web-form posts into leads (source Website Form).
 
-    POST /leads (form-encoded or JSON) with `Authorization: Bearer TOKEN` or `X-Leaddesk-Token: TOKEN`
-    answers 201 {"number": N}, 400 {"errors": [...]}, 401, 413, 415 or 429. GET /health answers 200.
-    One log line per request on stderr. Ctrl+C stops.
+    POST /leads (form-encoded, multipart/form-data or JSON) with `Authorization: Bearer TOKEN` or
+    `X-Leaddesk-Token: TOKEN` answers 201 {"number": N}, 400 {"errors": [...]}, 401, 413, 415 or 429.
+    GET /health answers 200. One log line per request on stderr. Ctrl+C stops (requests in flight are answered).
     """
     from leaddesk.intake import make_server, serve
 
-    server = make_server(desk(), host, port, token, rate=rate, max_body=max_body)
+    d = desk()
+    origins = [*d.settings.intake.allow_origins, *(allow_origin or [])]
+    server = make_server(d, host, port, token, rate=rate, max_body=max_body, allow_origins=origins)
     shown = f"[{host}]" if ":" in host else host
     output.note(f"intake: listening on http://{shown}:{server.port}/leads (Ctrl+C stops)")
     if host not in ("127.0.0.1", "::1", "localhost"):

@@ -13,7 +13,8 @@ from leaddesk.store.errors import LeadDeskError
 USAGE = {
     "status": "leaddesk status REF STATUS [--json]",
     "note": "leaddesk note REF TEXT... [--json]",
-    "followup": "leaddesk followup REF WHEN... [--json]   (2026-12-01, tomorrow, +3d, monday, none)",
+    "followup": "leaddesk followup REF WHEN... [--at TIME] [--note TEXT] [--json]   (WHEN: 2026-12-01, tomorrow,"
+                " +3d, monday, fri 14:30, none, done)",
     "show": "leaddesk show REF [--json]",
 }
 
@@ -25,6 +26,13 @@ def run(argv: list[str], *, db: str | None = None, user: str | None = None) -> i
     if words and words[0] == "--":
         words = words[1:]
     command, args = words[0], words[1:]
+    options: dict[str, str] = {}
+    if command == "followup":
+        try:
+            args, options = _options(args, ("--at", "--note"))
+        except ValueError as exc:
+            print(f"leaddesk: {exc}; usage: {USAGE[command]}", file=sys.stderr)
+            return 1
     if args and args[0] == "--":
         args = args[1:]
     minimum = 1 if command == "show" else 2
@@ -36,7 +44,7 @@ def run(argv: list[str], *, db: str | None = None, user: str | None = None) -> i
 
         desk = Desk.open(db, login=user, origin="cli", create=command != "show")
         try:
-            return _dispatch(desk, command, args, as_json)
+            return _dispatch(desk, command, args, as_json, options)
         finally:
             desk.close()
     except LeadDeskError as exc:
@@ -48,7 +56,36 @@ def run(argv: list[str], *, db: str | None = None, user: str | None = None) -> i
         return 130
 
 
-def _dispatch(desk: object, command: str, args: list[str], as_json: bool) -> int:
+def _options(args: list[str], names: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
+    """Take `--name VALUE` / `--name=VALUE` options from the arguments (before a `--`)."""
+    rest: list[str] = []
+    found: dict[str, str] = {}
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        name, eq, value = arg.partition("=")
+        if name in names:
+            if not eq:
+                if i + 1 >= len(args):
+                    raise ValueError(f"{name} needs a value")
+                i += 1
+                value = args[i]
+            if name[2:] in found:
+                raise ValueError(f"{name} is given twice")
+            found[name[2:]] = value
+        elif arg.startswith("--") and len(arg) > 2:
+            raise ValueError(f"no such option {name}")
+        else:
+            rest.append(arg)
+        i += 1
+    return rest, found
+
+
+def _dispatch(desk: object, command: str, args: list[str], as_json: bool,
+              options: dict[str, str] | None = None) -> int:
     from leaddesk.cli.render import dumps, lead_json, lead_text, one_line
     from leaddesk.store.desk import Desk
 
@@ -65,19 +102,35 @@ def _dispatch(desk: object, command: str, args: list[str], as_json: bool) -> int
         detail = desk.add_activity(ref, "note", " ".join(args[1:]))
         message = f"{one_line(detail)} · note added"
     else:
-        when = " ".join(args[1:])
-        detail = desk.set_followup(ref, None if when.casefold() in ("none", "clear", "-") else when)
-        followup = detail["followup_on"]
-        if followup:
-            from datetime import date
-
-            from leaddesk import clock
-            from leaddesk.dates import format_relative
-
-            relative = format_relative(date.fromisoformat(followup), clock.today())
-            message = f"{one_line(detail)} · follow-up {followup} ({relative})"
-        else:
-            message = f"{one_line(detail)} · follow-up cleared"
+        detail, message = followup(desk, ref, " ".join(args[1:]), options or {})
     print(dumps(lead_json(detail)) if as_json else message)
     return 0
+
+
+def followup(desk: object, ref: str, when: str, options: dict[str, str]) -> tuple[dict[str, object], str]:
+    """`followup REF WHEN|none|done [--at TIME] [--note TEXT]`: the lead's details and the confirmation.
+    (The full CLI's `followup` calls this too: one wording for both paths.)"""
+    from leaddesk.cli.render import followup_text, one_line
+    from leaddesk.store.desk import Desk
+    from leaddesk.store.errors import RuleError
+
+    assert isinstance(desk, Desk)
+    at, note = options.get("at"), options.get("note")
+    if when.strip().casefold() == "done":
+        if at is not None:
+            raise RuleError("--at does not go with done: the follow-up is cleared")
+        detail = desk.followup_done(ref, note)
+        message = f"{one_line(detail)} · follow-up done"
+        if detail["followup_on"]:  # a sequence scheduled the next one
+            message += f" · next follow-up {followup_text(detail)}"
+        return detail, message
+    detail = desk.set_followup(ref, when, at=at, note=note)
+    if not detail["followup_on"]:
+        return detail, f"{one_line(detail)} · follow-up cleared"
+    message = f"{one_line(detail)} · follow-up {followup_text(detail)}"
+    if detail.get("followup_note"):
+        from leaddesk.textsafe import safe_line
+
+        message += f" · {safe_line(detail['followup_note'])}"
+    return detail, message
 

@@ -33,7 +33,10 @@ def lead_json(d: dict[str, Any]) -> dict[str, Any]:
         "description": d["description"], "owner": d["owner"], "partner": d["partner"],
         "customer_id": d["customer_id"], "customer": d["customer"],
         "expected_revenue": money(d["expected_revenue_cents"]), "probability": d["probability"],
-        "expected_close": d["expected_close"], "followup": d["followup_on"], "score": d["score"],
+        "expected_close": d["expected_close"], "followup": d["followup_on"],
+        "followup_time": d.get("followup_time"), "followup_note": d.get("followup_note") or "",
+        "followup_due": d.get("followup_due"), "score": d["score"],
+        "auto_score": d.get("auto_score", 0), "total_score": d["score"] + d.get("auto_score", 0),
         "bant": {k: {"answer": d[f"bant_{k}"], "note": d[f"bant_{k}_note"]}
                  for k in ("budget", "authority", "need", "timeline")},
         "job_value": money(d["job_value_cents"]), "lost_reason": d["lost_reason"], "lost_note": d["lost_note"],
@@ -56,6 +59,14 @@ def one_line(d: dict[str, Any]) -> str:
     who = safe_line(d["contact_name"] or d["company"] or d["title"])
     company = f" ({safe_line(d['company'])})" if d["company"] and d["contact_name"] else ""
     return f"#{d['number']} {who}{company} · {safe_line(d['status'])}"
+
+
+def followup_text(d: dict[str, Any]) -> str | None:
+    """`2026-12-01 at 14:30 (tomorrow)`: the follow-up's date, time and how it stands."""
+    if not d["followup_on"]:
+        return None
+    text = d["followup_on"] + (f" at {d['followup_time']}" if d.get("followup_time") else "")
+    return text + (f" ({d['followup_words']})" if d.get("followup_words") else "")
 
 
 def lead_text(d: dict[str, Any], activities: int = 10) -> str:
@@ -88,7 +99,8 @@ def lead_text(d: dict[str, Any], activities: int = 10) -> str:
     row("Type", d["type"])
     row("Priority", f"{d['priority']} ({PRIORITY_NAMES.get(d['priority'], '?')})")
     row("Owner", d["owner"])
-    row("Follow-up", d["followup_on"])
+    row("Follow-up", followup_text(d))
+    row("Follow-up note", d.get("followup_note"))
     row("Source", " / ".join(x for x in (d["source"], d["source_detail"]) if x))
     row("Campaign", " / ".join(x for x in (d["campaign"], d["medium"]) if x))
     row("Zone", d["zone"])
@@ -101,7 +113,13 @@ def lead_text(d: dict[str, Any], activities: int = 10) -> str:
         revenue += f"  ({d['probability']}%)" if d["probability"] is not None else ""
     row("Expected", revenue)
     row("Expected close", d["expected_close"])
-    row("Score", d["score"] or None)
+    bant = [f"{k} {d[f'bant_{k}']}" + (f" ({d[f'bant_{k}_note']})" if d[f"bant_{k}_note"] else "")
+            for k in ("budget", "authority", "need", "timeline")]
+    row("BANT", " · ".join(bant) if any(d[f"bant_{k}"] != "unknown" or d[f"bant_{k}_note"]
+                                        for k in ("budget", "authority", "need", "timeline")) else None)
+    auto = d.get("auto_score") or 0
+    row("Score", f"{d['score'] + auto}  (manual {d['score']} + rules {auto}: leaddesk score {d['number']})"
+        if auto else d["score"] or None)
     row("Contact method", d["contact_method"])
     for name, value in sorted(d["custom"].items()):
         row(name.replace("_", " ").capitalize(), value)

@@ -88,8 +88,12 @@ class BoardScreen(DeskScreen):
         Binding("m", "mine", "Mine", id="board.mine", show=False, tooltip="Only my leads (toggle)"),
         Binding("t", "next_type", "Type", id="board.type", show=False,
                 tooltip="Next lead type: its allowed statuses become the columns"),
-        Binding("f", "filters", "Filter", id="board.filter", tooltip="Filter by source and owner"),
+        Binding("F", "filters", "Filter", id="board.filter", tooltip="Filter by source and owner"),
+        Binding("f", "followup", "Follow-up", id="board.followup",
+                tooltip="Set the highlighted lead's follow-up: date, time and note"),
         Binding("z", "fold", "Fold", id="board.fold", tooltip="Fold (or unfold) the won and lost columns"),
+        Binding("w", "work", "Work", id="board.work",
+                tooltip="Work the queue: the next lead due, one key per outcome"),
         Binding("escape", "escape", "Clear search", id="board.clear_search", show=False,
                 tooltip="Leave the search box; from the board, clear the search"),
     ]
@@ -282,11 +286,30 @@ class BoardScreen(DeskScreen):
 
         self.app.push_screen(FilterDialog(self.flt.source, self.flt.owner), chosen)
 
+    def action_followup(self) -> None:
+        """The follow-up dialog for the highlighted card (the card's marker updates after the save)."""
+        from leaddesk.screens.followup_dialog import FollowupDialog, current_text
+
+        column, card = self.board.selected_column, self.board.selected_card
+        if column is None or card is None:
+            return
+        number = card.number
+
+        def answered(lead: dict[str, Any] | None) -> None:
+            if lead is not None:
+                self._follow = (lead["status"], number)
+                self.notify(f"Follow-up of #{number}: {current_text(lead)}", markup=False)
+
+        self.app.push_screen(FollowupDialog(number), answered)
+
     def action_fold(self) -> None:
         self.board.set_fold(not self.board.fold_closed)
 
     def action_new_lead(self) -> None:
         self.app.new_lead()  # type: ignore[attr-defined]
+
+    def action_work(self) -> None:
+        self.app.open_queue()  # type: ignore[attr-defined]
 
     # -- moves and opening --------------------------------------------------------------------------
     def on_board_open_requested(self, message: Board.OpenRequested) -> None:

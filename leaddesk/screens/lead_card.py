@@ -1,14 +1,17 @@
 """The lead card: one lead's header and status, its actions, and tabs for details, activity, follow-ups,
-deals and history. Every read and write goes through the service layer in a worker (`self.call`).
+deals, history and score (BANT and the score explained). Every read and write goes through the service layer
+in a worker (`self.call`).
 
 Keys (ids in brackets, remap them in the settings' [keymap]):
   s status selector [card.status] · Q qualify [card.qualify] · W won [card.won] · X lost/disqualify
   [card.lost] · R reopen [card.reopen] · C create customer [card.customer] · y copy [card.copy] ·
   D delete [card.delete] · u undo [card.undo] · e description in $EDITOR [card.description] ·
   ctrl+s (or enter in a field) saves the form [card.save] · a note, c call, m email, M meeting on the Activity tab
-  [card.note/call/email/meeting] · F follow-up on the Follow-ups tab [card.followup] ·
+  [card.note/call/email/meeting] · F follow-up, d done on the Follow-ups tab [card.followup/followup_done] ·
+  n start, N stop a nurture sequence, t copy its step's text there [card.sequence_start/stop/text] ·
   [ / ] previous / next lead [card.previous/next] · r reload [card.reload] · escape back [card.back] ·
-  enter on the Deals tab opens the deal.
+  enter on the Deals tab opens the deal · on the Score tab's BANT checklist (widgets/bant.py): space cycles the
+  answer, enter writes its note, = sets the manual score [bant.answer/note/score].
 A save that crosses someone else's change asks about the fields both changed (screens/conflict.py).
 Letter keys act only when the focus is not in a field (an Input takes them as text); escape first leaves
 the field, then closes the card.
@@ -45,18 +48,20 @@ from leaddesk.store.errors import Conflict, LeadDeskError, NotFound
 from leaddesk.store.permissions import Forbidden
 from leaddesk.store.rules import PRIORITY_NAMES, format_money
 from leaddesk.textsafe import safe_line
+from leaddesk.widgets.bant import BantChecklist, ScorePane
 from leaddesk.widgets.lead_form import LeadForm, edit_in_editor, shown_value
 from leaddesk.widgets.quiet_footer import QuietFooter
+from leaddesk.widgets.sequence_panel import SequenceCardActions, SequencePanel
 from leaddesk.widgets.timeline import HistoryTable, Timeline, cursor_kept, describe_undo, when_text
 
-TABS = ("details", "activity", "followups", "deals", "history")
+TABS = ("details", "activity", "followups", "deals", "history", "score")
 ACTIVITY_KEYS = "a note · c call · m email · M meeting"
 FOLLOWUP_FORMS = "tomorrow, +3d, +2w, monday, 2026-12-01 or none"
 NO_FOLLOWUP = ("", "none", "no", "clear", "-")
 WIDE = 110  # columns from which the form spreads out
 
 
-class LeadCardScreen(DeskScreen):
+class LeadCardScreen(SequenceCardActions, DeskScreen):
     """One lead: header, status, actions and tabs. `[`/`]` step through `siblings`."""
 
     CSS_PATH = "lead_card.tcss"
@@ -69,7 +74,14 @@ class LeadCardScreen(DeskScreen):
         Binding("m", "log('email')", "Email", id="card.email", tooltip="Log an email"),
         Binding("M", "log('meeting')", "Meeting", id="card.meeting", tooltip="Log a meeting"),
         Binding("F", "followup", "Follow-up", id="card.followup",
-                tooltip=f"Set or clear the follow-up date ({FOLLOWUP_FORMS})"),
+                tooltip="Set, reschedule or clear the follow-up: date, time and note"),
+        Binding("d", "followup_done", "Done", id="card.followup_done",
+                tooltip="Mark the follow-up done (with an optional note on the timeline)"),
+        Binding("n", "start_sequence", "Sequence", id="card.sequence_start",
+                tooltip="Start a nurture sequence on the lead (pick one): its steps schedule the follow-ups"),
+        Binding("N", "stop_sequence", "Stop seq.", id="card.sequence_stop", tooltip="Stop the running sequence"),
+        Binding("t", "copy_step_text", "Copy text", id="card.sequence_text",
+                tooltip="Copy the sequence step's text to send to the clipboard"),
         Binding("s", "pick_status", "Status", id="card.status", tooltip="Pick an open status by hand"),
         Binding("Q", "qualify", "Qualify", id="card.qualify", tooltip="Qualify: link a customer, open a deal"),
         Binding("W", "won", "Won", id="card.won", tooltip="Mark won with the job value"),
@@ -124,11 +136,14 @@ class LeadCardScreen(DeskScreen):
             with TabPane("Follow-ups", id="followups"):
                 yield Static("", id="followup-info")
                 yield DataTable(id="followup-table", cursor_type="row", zebra_stripes=True)
+                yield SequencePanel(id="sequence-panel")
             with TabPane("Deals", id="deals"):
                 yield DataTable(id="deals-table", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="deals-hint", classes="pane-hint")
             with TabPane("History", id="history"):
                 yield HistoryTable(id="history-table")
+            with TabPane("Score", id="score"):  # BANT checklist and the score explained (widgets/bant.py)
+                yield ScorePane(id="score-pane")
         yield QuietFooter()
 
     def on_mount(self) -> None:
@@ -152,7 +167,8 @@ class LeadCardScreen(DeskScreen):
         def fetch(desk: Desk) -> dict[str, Any]:
             return {"detail": desk.show(ref), "choices": desk.status_choices(ref), "history": desk.history(ref),
                     "sources": desk.catalog_list("sources"), "types": desk.catalog_list("types"),
-                    "users": desk.users()}
+                    "users": desk.users(), "sequence": desk.lead_sequence(ref),
+                    "score": desk.explain_score(ref)}
 
         def done(data: dict[str, Any]) -> None:
             if seq != self._load_seq:
@@ -194,9 +210,11 @@ class LeadCardScreen(DeskScreen):
         self._fresh_form = False
         self._show_activity(d)
         self._show_followups(d, data["history"])
+        self.show_sequence(data["sequence"])
         self._show_deals(d)
+        self.query_one(ScorePane).show(d, data["score"])
         self.query_one(HistoryTable).show(data["history"])
-        key_state = (self.number, d["status_category"], bool(d["customer_id"]))
+        key_state = (self.number, d["status_category"], bool(d["customer_id"]), self.sequence_key_state)
         if key_state != self._key_state:  # the footer is rebuilt on every refresh: only when keys change
             self._key_state = key_state
             self.keys_ready = True
@@ -245,7 +263,7 @@ class LeadCardScreen(DeskScreen):
             fact("", d["lost_reason"] + (f": {d['lost_note']}" if d["lost_note"] else "")
                  if d["lost_reason"] else "lost", "bold red")
         fact("owner", d["owner"] or "nobody")
-        fact("score", d["score"])
+        fact("score", d["score"] + (d.get("auto_score") or 0))  # manual + automatic (store/scoring.py)
         fact("", PRIORITY_NAMES.get(d["priority"], str(d["priority"])),
              "bold" if (d["priority"] or 0) >= 2 else "")
         if d["followup_on"] and d["status_category"] in ("open", "qualified"):
@@ -255,6 +273,8 @@ class LeadCardScreen(DeskScreen):
 
     @staticmethod
     def _overdue(d: dict[str, Any]) -> bool:
+        if "followup_due" in d:  # the store's word, time of day and time zone included (store/followups.py)
+            return d["followup_due"] == "overdue"
         return bool(d["followup_on"]) and d["status_category"] in ("open", "qualified") \
             and date.fromisoformat(d["followup_on"]) < clock.today()
 
@@ -271,11 +291,16 @@ class LeadCardScreen(DeskScreen):
         info = Text()
         info.append("Follow-up      ", style="dim")
         if d["followup_on"]:
-            info.append(d["followup_on"], style="bold")
-            info.append("  " + self._followup_words(d), style="bold red" if self._overdue(d) else "bold")
+            info.append(d["followup_on"] + (f" at {d['followup_time']}" if d.get("followup_time") else ""),
+                        style="bold")
+            words = d.get("followup_words") or self._followup_words(d)
+            info.append("  " + words, style="bold red" if self._overdue(d) else "bold")
+            if d.get("followup_note"):
+                info.append("\nTo do          ", style="dim")
+                info.append(safe_line(d["followup_note"]))
         else:
             info.append("none set", style="italic")
-        info.append(f"\n               F sets it: {FOLLOWUP_FORMS}", style="dim")
+        info.append("\n               F sets it (date, time, note) · d marks it done", style="dim")
         if d["activities"]:
             last = d["activities"][0]
             stamp, ago = when_text(last["at"])
@@ -342,7 +367,9 @@ class LeadCardScreen(DeskScreen):
             "customer": not d["customer_id"],
             "log": self.active_tab == "activity",
             "followup": self.active_tab == "followups",
+            "followup_done": self.active_tab == "followups" and bool(d["followup_on"]),
             "save": self.active_tab == "details",
+            **self.sequence_key_rules(self.active_tab == "followups"),
         }
         return rules.get(action, True)
 
@@ -558,39 +585,61 @@ class LeadCardScreen(DeskScreen):
         placeholder = "what was said or agreed" if kind != "note" else "the note"
         self.app.push_screen(TextDialog(f"{title} on lead #{number}", placeholder), answered)
 
-    def action_followup(self, value: str | None = None, error: str | None = None) -> None:
-        d = self.detail
-        if d is None:
+    def action_followup(self) -> None:
+        """The follow-up dialog (date with relative dates, time, note; an empty date clears it)."""
+        from leaddesk.screens.followup_dialog import FollowupDialog, current_text
+
+        if self.detail is None:
             return
         number = self.number
-        dialog = TextDialog(f"Follow-up for lead #{number}", FOLLOWUP_FORMS,
-                            value if value is not None else (d["followup_on"] or ""))
+
+        def answered(lead: dict[str, Any] | None) -> None:
+            if lead is not None:
+                cleared = not lead["followup_on"]
+                self.notify(f"Follow-up of #{number} cleared" if cleared
+                            else f"Follow-up of #{number}: {current_text(lead)}", markup=False)
+
+        self.app.push_screen(FollowupDialog(number), answered)
+
+    def action_followup_done(self) -> None:
+        """Mark the follow-up done: asks for an optional note (logged as "follow-up done: NOTE")."""
+        from leaddesk.screens.followup_dialog import DoneDialog
+
+        if self.detail is None:
+            return
+        number = self.number
+
+        def answered(lead: dict[str, Any] | None) -> None:
+            if lead is not None:
+                after = f"; next {lead['followup_on']}" if lead.get("followup_on") else ""
+                self.notify(f"Follow-up of #{number} done{after}", markup=False)
+
+        self.app.push_screen(DoneDialog(number, self._version()), answered)
+
+    # -- BANT and the manual score (Score tab, widgets/bant.py) ----------------------------------
+    def on_bant_checklist_cycle_requested(self, event: BantChecklist.CycleRequested) -> None:
+        number, part = self.number, event.part  # the store cycles from the stored answer: presses never race
+        self.call(lambda desk: desk.cycle_bant(str(number), part), failed=self._refused, changes=True)
+
+    def on_bant_checklist_note_requested(self, event: BantChecklist.NoteRequested) -> None:
+        self._ask_and_save(f"{event.part.capitalize()} note on lead #{self.number}", "what they said",
+                           event.note, f"bant_{event.part}_note")
+
+    def on_bant_checklist_score_requested(self, _event: BantChecklist.ScoreRequested) -> None:
+        current = str(self.detail["score"]) if self.detail else ""
+        self._ask_and_save(f"Manual score of lead #{self.number} (added to the rules' points)", "a whole number",
+                           current, "score")
+
+    def _ask_and_save(self, title: str, placeholder: str, current: str, name: str) -> None:
+        number, version = self.number, self._version()
 
         def answered(text: str | None) -> None:
-            if text is None:
-                return
-            when = None if text.strip().casefold() in NO_FOLLOWUP else text
-            version = self._version()
+            if text is not None and text.strip() != current.strip():
+                self.call(lambda desk: desk.edit_lead(str(number), {name: text}, expected_version=version),
+                          lambda _lead: self.notify(f"Lead #{number} saved", markup=False), failed=self._refused,
+                          changes=True)
 
-            def done(lead: dict[str, Any]) -> None:
-                if lead["followup_on"]:
-                    self.notify(f"Follow-up of #{number}: {lead['followup_on']} ({self._followup_words(lead)})",
-                                markup=False)
-                else:
-                    self.notify(f"Follow-up of #{number} cleared", markup=False)
-
-            def failed(exc: LeadDeskError) -> None:
-                if isinstance(exc, Conflict):
-                    self._refused(exc)
-                else:
-                    self.action_followup(text, str(exc))  # ask again, with the refusal shown
-
-            self.call(lambda desk: desk.set_followup(str(number), when, expected_version=version), done,
-                      failed=failed, changes=True)
-
-        self.app.push_screen(dialog, answered)
-        if error:
-            dialog.call_after_refresh(dialog.show_error, error)
+        self.app.push_screen(TextDialog(title, placeholder, current), answered)
 
     # -- details form ----------------------------------------------------------------------------
     def on_lead_form_submitted(self, _event: LeadForm.Submitted) -> None:

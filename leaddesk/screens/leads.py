@@ -36,7 +36,16 @@ SELECT_ALL_LIMIT = 5000
 """`a` marks at most this many matching leads."""
 STATES = (None, "open", "closed")
 DUE_NAMES = {"today": "due today", "week": "due this week", "overdue": "overdue"}
+SLA_NAMES = {"breached": "SLA breached", "pending": "SLA not yet due", "met": "SLA met", "missed": "SLA missed"}
 CLOSED = ("won", "lost")
+
+
+def _whole(text: str) -> int | None:
+    """A typed whole number, or None (empty or just a sign)."""
+    try:
+        return int(text.strip())
+    except ValueError:
+        return None
 
 
 def _cycle(values: list[Any], current: Any) -> Any:
@@ -53,7 +62,7 @@ class ListScreen(DeskScreen):
                 priority=True),
         Binding("escape", "escape", "Back", show=False, id="list.escape",
                 tooltip="Leave the search box; else clear the search; else unmark all"),
-        Binding("f", "filter", "Filter", id="list.filter", tooltip="Status, source, zone, type, owner, due"),
+        Binding("f", "filter", "Filter", id="list.filter", tooltip="Status, source, zone, type, owner, due, SLA"),
         Binding("s", "sort", "Sort", id="list.sort", tooltip="Sort by the next column"),
         Binding("S", "reverse", "Reverse", show=False, id="list.reverse", tooltip="Reverse the sort order"),
         Binding("m", "mine", "Mine", show=False, id="list.mine", tooltip="Only my leads, or everyone's"),
@@ -177,6 +186,10 @@ class ListScreen(DeskScreen):
                 parts.append(f"{label} {value}")
         if flt.due:
             parts.append(DUE_NAMES.get(flt.due, flt.due))
+        if flt.sla:
+            parts.append(SLA_NAMES.get(flt.sla, flt.sla))
+        if flt.min_score is not None:
+            parts.append(f"score ≥ {flt.min_score}")
         title = next((c.title for c in COLUMNS if c.key == flt.sort), flt.sort)
         parts.append(f"by {title.lower() if title != '#' else 'number'}{'▼' if flt.descending else '▲'}")
         if table.marked:
@@ -239,7 +252,7 @@ class ListScreen(DeskScreen):
     # -- sort and quick filters ---------------------------------------------------------------
     def action_sort(self) -> None:
         self.flt.sort = _cycle(self.table.column_keys, self.flt.sort)
-        self.flt.descending = False
+        self.flt.descending = self.flt.sort == "score"  # the best-scored leads first (S reverses)
         self._requery()
 
     def action_reverse(self) -> None:
@@ -472,6 +485,12 @@ class FilterDialog(DeskModal[dict[str, Any] | None]):
                 yield Label("Follow-up")
                 yield Select[str](list((v, k) for k, v in DUE_NAMES.items()), prompt="any follow-up", id="due",
                                   compact=True, value=cur.due or Select.NULL)
+                yield Label("SLA")
+                yield Select[str](list((v, k) for k, v in SLA_NAMES.items()), prompt="any first contact", id="sla",
+                                  compact=True, value=cur.sla or Select.NULL)
+                yield Label("Min score")
+                yield Input("" if cur.min_score is None else str(cur.min_score), type="integer", compact=True,
+                            placeholder="any score (manual + rules)", id="min_score")
                 yield Label("")
                 yield Checkbox("My leads only (m)", cur.mine, id="mine", compact=True)
             yield Static("ctrl+s applies · ctrl+r clears all · esc cancels", classes="hint")
@@ -514,7 +533,9 @@ class FilterDialog(DeskModal[dict[str, Any] | None]):
         mine = self.query_one("#mine", Checkbox).value
         return {"statuses": [status] if status else [], "source": picked("source"), "type": picked("type"),
                 "owner": None if mine else picked("owner"), "mine": mine, "state": picked("state"),
-                "due": picked("due"), "zone": self.query_one("#zone", Input).value.strip() or None}
+                "due": picked("due"), "zone": self.query_one("#zone", Input).value.strip() or None,
+                "sla": picked("sla"),
+                "min_score": _whole(self.query_one("#min_score", Input).value)}
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "apply":
@@ -534,6 +555,7 @@ class FilterDialog(DeskModal[dict[str, Any] | None]):
         for select in self.query(Select):
             select.clear()
         self.query_one("#zone", Input).value = ""
+        self.query_one("#min_score", Input).value = ""
         self.query_one("#mine", Checkbox).value = False
 
     def action_cancel(self) -> None:

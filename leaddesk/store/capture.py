@@ -129,8 +129,7 @@ def capture_message(ctx: Ctx, record: MailRecord, *, known_only: bool = False,
         result = "created"
         if closed is not None:
             outcome["closed_lead"] = closed
-    activity = leads.add_activity(ctx, lead, "email", record.timeline_text(), record.at)
-    ctx.tx.execute("UPDATE activity SET message_id = :m WHERE id = :i", {"m": record.message_id, "i": activity})
+    leads.add_activity(ctx, lead, "email", record.timeline_text(), record.at, message_id=record.message_id)
     return {**outcome, "result": result, "number": lead["number"], "name": lead["contact_name"] or lead["company"]}
 
 

@@ -5,6 +5,12 @@ foreign keys, `BEGIN IMMEDIATE` for writes); any other SQLAlchemy URL (e.g.
 PostgreSQL, where writes take one advisory lock so that they too run one at a
 time) through an SQLAlchemy connection. Both speak the same SQL with
 `:name` parameters, so every operation in the service layer is written once.
+
+Live refresh asks `Database.data_version()` whether another process committed:
+SQLite's `PRAGMA data_version`; on PostgreSQL every write transaction sends a
+NOTIFY on NOTIFY_CHANNEL (delivered at commit, dropped on rollback) naming the
+Database that wrote, and one extra autocommit connection LISTENs and counts the
+notifications of the others.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -23,6 +29,8 @@ from leaddesk.store.schema import SCHEMA_HEAD
 BUSY_TIMEOUT_S = 10.0
 # The transaction-level advisory lock every write transaction takes on PostgreSQL (the key spells "lead").
 PG_WRITE_LOCK = 0x6C656164
+# The channel every PostgreSQL write transaction notifies (the payload names the writing Database).
+NOTIFY_CHANNEL = "leaddesk_changes"
 
 Row = Mapping[str, Any]
 
@@ -202,6 +210,13 @@ class Database:
         self._conn = sqlite_conn
         self._engine = engine
         self._lock = threading.RLock()
+        # PostgreSQL live refresh (see data_version): who we are in our notifications, the listening
+        # connection (opened on the first look), how many changes of others it has seen.
+        self._me = f"{os.getpid()}:{id(self)}"
+        self._listener: Any = None
+        self._listen_lock = threading.Lock()
+        self._changes = 0
+        self._missed = False
 
     @property
     def dialect(self) -> str:
@@ -267,7 +282,9 @@ class Database:
                         # Writers take turns, as BEGIN IMMEDIATE makes them on SQLite: every check-then-write
                         # (the next lead number, the duplicate refusal, unique logins, round-robin) then holds
                         # on both. Reads never wait for it; the lock ends with the transaction.
-                        tx.execute("SELECT pg_advisory_xact_lock(:k)", {"k": PG_WRITE_LOCK})
+                        # In the same round trip, tell the other desks (delivered only if this commits).
+                        tx.execute("SELECT pg_advisory_xact_lock(:k), pg_notify(:channel, :me)",
+                                   {"k": PG_WRITE_LOCK, "channel": NOTIFY_CHANNEL, "me": self._me})
                     yield tx
 
     @contextmanager
@@ -285,16 +302,60 @@ class Database:
                     yield AlchemyTx(conn)
 
     def data_version(self) -> int:
-        """SQLite's data_version: changes when another connection commits (for live refresh)."""
-        if self._conn is None:
+        """A number that changes when another connection commits (for live refresh), never blocking for long:
+        SQLite's data_version; on PostgreSQL a count of the write notifications of other Database objects
+        (other processes, or other desks in this one), drained from a LISTENing connection that the first
+        call opens. Our own writes do not change it, as on SQLite. 0 on other servers."""
+        if self._conn is not None:
+            with self._lock:
+                return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+        if self._engine is None or self.dialect != "postgresql":
             return 0
-        with self._lock:
-            return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+        with self._listen_lock:
+            return self._pg_changes()
+
+    def _pg_changes(self) -> int:
+        try:
+            import psycopg
+        except ImportError:  # another driver (psycopg2): no live refresh
+            return 0
+        if self._listener is None:
+            try:
+                cargs, cparams = self._engine.dialect.create_connect_args(self._engine.url)
+                cparams.pop("context", None)  # SQLAlchemy's type adapters: not needed to listen
+                cparams.setdefault("connect_timeout", 5)
+                self._listener = psycopg.connect(*cargs, **{**cparams, "autocommit": True})
+                self._listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
+            except (psycopg.Error, OSError):
+                self._close_listener()
+                self._missed = True  # the server is away: look again next time
+                return self._changes
+            if self._missed:  # changes made while we could not listen are unknown: assume some
+                self._missed = False
+                self._changes += 1
+        try:
+            for _ in range(1000):  # each look takes what the socket holds, without waiting: until it is empty
+                notes = [note.payload for note in self._listener.notifies(timeout=0)]
+                self._changes += sum(payload != self._me for payload in notes)
+                if not notes:
+                    break
+        except (psycopg.Error, OSError):  # the connection broke (a server restart): listen anew next time
+            self._close_listener()
+            self._missed = True
+        return self._changes
+
+    def _close_listener(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            with suppress(Exception):  # already broken: nothing to release
+                listener.close()
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connection (and the listening one, if live refresh opened it)."""
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+        with self._listen_lock:
+            self._close_listener()
         if self._engine is not None:
             self._engine.dispose()

@@ -11,14 +11,34 @@ from __future__ import annotations
 
 from typing import Any
 
+from leaddesk import clock
 from leaddesk.store.context import Ctx
 
 
 def lead_changed(ctx: Ctx, lead_id: int, what: str, changes: dict[str, Any] | None = None) -> None:
     """After a lead was created (`what` = "create"), edited or changed status ("edit", "status", ... the history
     action), or got an activity ("activity:KIND"); `changes` holds the columns written, when known."""
+    if changes and what != "create" and ("status_id" in changes or "followup_on" in changes):
+        from leaddesk.store import sequences  # a status change starts or stops a nurture sequence
+
+        sequences.lead_changed(ctx, lead_id, what, changes)
+    if what == "create" or what.startswith("activity:") or (changes and "status_id" in changes):
+        from leaddesk.store import sla  # the SLA's due time, the first contact
+
+        sla.lead_changed(ctx, lead_id, what, changes)
+    if ctx.settings.score.enabled:  # last: the other hooks may change what the rules read
+        from leaddesk.store import scoring
+
+        scoring.lead_changed(ctx.tx, ctx.settings.score, lead_id, clock.today())
 
 
 def leads_imported(ctx: Ctx, first_number: int, last_number: int) -> None:
     """After an import inserted the leads numbered first..last (one chunk): the same as `lead_changed(...,
     "create")` for each of them, in bulk."""
+    from leaddesk.store import sla  # the SLA's due time, the first contact (one UPDATE per chunk)
+
+    sla.leads_imported(ctx, first_number, last_number)
+    if ctx.settings.score.enabled:
+        from leaddesk.store import scoring
+
+        scoring.leads_imported(ctx.tx, ctx.settings.score, first_number, last_number, clock.today())

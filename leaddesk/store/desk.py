@@ -160,11 +160,14 @@ class Desk:
             lead = leads.reopen(ctx, self._lead(ctx, ref), status, expected_version)
             return queries.lead_detail(ctx.tx, lead["id"])
 
-    def set_followup(self, ref: str, when: Any, expected_version: int | None = None) -> dict[str, Any]:
-        """Set or clear a lead's follow-up date."""
+    def set_followup(self, ref: str, when: Any, expected_version: int | None = None, *, at: str | None = None,
+                     note: str | None = None) -> dict[str, Any]:
+        """Set or clear a lead's follow-up: date (relative to today in the desk's zone, may end with a time),
+        time `at` and `note` (None keeps them); see `followups.set_followup`. The details say how it stands:
+        `followup_due` (overdue, today, upcoming) and `followup_words`."""
         with self._ctx() as ctx:
-            lead = leads.set_followup(ctx, self._lead(ctx, ref), when, expected_version)
-            return queries.lead_detail(ctx.tx, lead["id"])
+            lead = leads.set_followup(ctx, self._lead(ctx, ref), when, expected_version, at=at, note=note)
+            return self._with_due(queries.lead_detail(ctx.tx, lead["id"]))
 
     def add_activity(self, ref: str, kind: str, body: str, at: str | None = None) -> dict[str, Any]:
         """Log a note, call, email or meeting; `at` is user text (e.g. "-2h", "yesterday 15:00")."""
@@ -223,7 +226,7 @@ class Desk:
         """Everything about a lead."""
         with self._read() as tx:
             lead = resolve_lead(tx, str(ref), self.settings.default_region)
-            return queries.lead_detail(tx, lead["id"])
+            return self._with_due(queries.lead_detail(tx, lead["id"]))
 
     def list_leads(self, flt: queries.LeadFilter) -> list[dict[str, Any]]:
         """A page of leads."""
@@ -709,6 +712,339 @@ class Desk:
             return rolled_back.result
         return done
 
+    # -- scoring and BANT (issue 6; store/scoring.py) -------------------------------------------------
+    def explain_score(self, ref: str) -> dict[str, Any]:
+        """Why a lead has its score (see `scoring.explain`): number, manual, auto (computed now), stored_auto
+        (what lists sort by), total (manual + auto), reasons [{points, text}], last_contact, rules."""
+        from leaddesk.store import scoring
+
+        with self._read() as tx:
+            lead = resolve_lead(tx, str(ref), self.settings.default_region)
+            return scoring.explain(tx, self.settings.score, lead, clock.today())
+
+    def score_rules(self) -> dict[str, Any]:
+        """The [score] rules in words ({n, points, kind, what}, then the decay), `warnings` (rules naming a
+        source, status... this desk does not have), `recomputed_on` and `stale` (all, open or None)."""
+        from leaddesk.store import scoring
+
+        rules = self.settings.score
+        with self._read() as tx:
+            return {"rules": scoring.describe_rules(rules), "warnings": scoring.warnings(tx, rules),
+                    "recomputed_on": tx.scalar("SELECT value FROM setting WHERE key = :k",
+                                               {"k": scoring.RECOMPUTED_ON}),
+                    "stale": scoring.stale(tx, rules, clock.today())}
+
+    def recompute_scores(self, *, open_only: bool = False) -> dict[str, Any]:
+        """Recompute and store every lead's automatic score (only open and qualified leads with `open_only`), in
+        one transaction without history (derived data); {leads, changed, scope}."""
+        from leaddesk.store import scoring
+
+        with self._ctx() as ctx:
+            return scoring.recompute(ctx.tx, self.settings.score, clock.today(), open_only=open_only)
+
+    def refresh_scores(self) -> dict[str, Any] | None:
+        """Recompute what is stale (see `scoring.stale`): every lead after the rules changed, the open ones once a
+        day when they decay. None when nothing was: then this only read (opening a desk writes nothing)."""
+        from leaddesk.store import scoring
+
+        rules, today = self.settings.score, clock.today()
+        with self._read() as tx:
+            if scoring.stale(tx, rules, today) is None:
+                return None
+        with self._ctx() as ctx:
+            scope = scoring.stale(ctx.tx, rules, today)  # another desk may have done it meanwhile
+            return None if scope is None else scoring.recompute(ctx.tx, rules, today, open_only=scope == "open")
+
+    def cycle_bant(self, ref: str, part: str) -> dict[str, Any]:
+        """Step one BANT answer of a lead (budget, authority, need, timeline): unknown → yes → no → unknown, from
+        the stored answer (an edit, in the lead's history); returns the lead's details."""
+        from leaddesk.store import scoring
+
+        with self._ctx() as ctx:
+            lead = self._lead(ctx, ref)
+            column = f"bant_{scoring.bant_part(part)}"
+            lead = leads.edit_lead(ctx, lead, {column: scoring.next_answer(lead[column])})
+            return queries.lead_detail(ctx.tx, lead["id"])
+
+    # -- follow-ups (issue 6; store/followups.py) ------------------------------------------------------
+    def followup_done(self, ref: str, note: str | None = None,
+                      expected_version: int | None = None) -> dict[str, Any]:
+        """Mark a lead's follow-up done: a note "follow-up done: NOTE" on its timeline, the follow-up cleared,
+        a running sequence's next step scheduled (see `followups.mark_done`); returns the lead's details."""
+        from leaddesk.store import followups
+
+        with self._ctx() as ctx:
+            lead = followups.mark_done(ctx, self._lead(ctx, ref), note, expected_version)
+            return self._with_due(queries.lead_detail(ctx.tx, lead["id"]))
+
+    def agenda(self, flt: queries.LeadFilter) -> list[dict[str, Any]]:
+        """A page of the agenda: open leads with a follow-up in time order, in `flt`'s due window (see
+        `followups.agenda` for the row's extra keys: followup_time, followup_note, due, bucket, day)."""
+        from leaddesk.store import followups
+
+        with self._read() as tx:
+            return followups.agenda(tx, self.settings, flt, self.login)
+
+    def agenda_groups(self, flt: queries.LeadFilter) -> list[dict[str, Any]]:
+        """The agenda's day groups with their counts and first rows' offsets (see `followups.agenda_groups`)."""
+        from leaddesk.store import followups
+
+        with self._read() as tx:
+            return followups.agenda_groups(tx, self.settings, flt, self.login)
+
+    def followup_reminders(self, since: str | None = None) -> dict[str, Any]:
+        """The acting user's overdue and due-today counts, and their timed follow-ups that came due after
+        `since` (see `followups.reminders`)."""
+        from leaddesk.store import followups
+
+        with self._read() as tx:
+            return followups.reminders(tx, self.settings, self.login, since)
+
+    def _with_due(self, detail: dict[str, Any]) -> dict[str, Any]:
+        """A lead's details with `followup_due` (overdue, today, upcoming or None; None on a closed lead) and
+        `followup_words` ("tomorrow", "2 days overdue", "today, overdue") in the desk's time zone."""
+        from leaddesk.store import followups
+
+        now = followups.local_now(self.settings)
+        state = followups.due_state(detail["followup_on"], detail["followup_time"], now)
+        detail["followup_due"] = state if detail["status_category"] in ("open", "qualified") else None
+        detail["followup_words"] = followups.describe(detail["followup_on"], detail["followup_time"], now,
+                                                      with_time=False)
+        return detail
+
+
+    # -- sequences (issue 6; store/sequences.py) -----------------------------------------------------
+    def sequences(self) -> list[dict[str, Any]]:
+        """The nurture sequences of the settings (name, description, start_on_status, steps) with `running`,
+        how many leads run each, and `problems` (one line each); then sequences leads still run that the
+        settings no longer define (`defined` false)."""
+        from leaddesk.store import sequences
+
+        with self._read() as tx:
+            return sequences.overview(tx, self.settings)
+
+    def sequence(self, name: str) -> dict[str, Any]:
+        """One sequence (as in `sequences`), named exactly or by a unique prefix."""
+        from leaddesk.store import sequences
+
+        with self._read() as tx:
+            return sequences.definition(tx, self.settings, name)
+
+    def lead_sequence(self, ref: str) -> dict[str, Any]:
+        """A lead's sequences (see `sequences.lead_status`): `current` (running or None) with step k of
+        `steps`, next_at and the step's note; `history`, newest first; `open`; `available` names."""
+        from leaddesk.store import sequences
+
+        with self._read() as tx:
+            lead = resolve_lead(tx, str(ref), self.settings.default_region)
+            return sequences.lead_status(tx, self.settings, lead)
+
+    def start_sequence(self, ref: str, name: str, *, replace: bool = False) -> dict[str, Any]:
+        """Start a sequence on an open lead: its first step becomes the follow-up. A running sequence is refused
+        unless `replace` (which stops it). Returns the lead's sequences (as `lead_sequence`)."""
+        from leaddesk.store import sequences
+
+        with self._ctx() as ctx:
+            chosen = sequences.find(self.settings, name)
+            sequences.start(ctx, self._lead(ctx, ref), chosen, replace=replace)
+            return sequences.lead_status(ctx.tx, self.settings, self._lead(ctx, ref))
+
+    def stop_sequence(self, ref: str) -> dict[str, Any]:
+        """Stop the lead's running sequence (its follow-up stays); returns the lead's sequences."""
+        from leaddesk.store import sequences
+
+        with self._ctx() as ctx:
+            sequences.stop(ctx, self._lead(ctx, ref))
+            return sequences.lead_status(ctx.tx, self.settings, self._lead(ctx, ref))
+
+    def sequence_text(self, ref: str, *, mailto: bool = False) -> dict[str, Any]:
+        """The running sequence's current step text, filled for the lead: number, sequence, step, steps, to,
+        subject, body, mailto (None without an email address; refused then when `mailto` is asked for)."""
+        from leaddesk.store import sequences
+
+        with self._read() as tx:
+            lead = resolve_lead(tx, str(ref), self.settings.default_region)
+            return sequences.step_text(tx, self.settings, lead, self.login, need_address=mailto)
+
+    # -- SLA (issue 6; store/sla.py, store/notices.py) ----------------------------------------------------
+    def sla_policy(self) -> str:
+        """The first-contact SLA of the settings in words (or how to set one)."""
+        from leaddesk.store import sla
+
+        return sla.describe(self.settings)
+
+    def sla_escalate(self) -> int:
+        """Tell the [sla] escalate_to users of the breaches nobody was told of yet (one notice per user per lead,
+        never twice; see `sla.escalate`). A cheap indexed read when there is nothing to do, and then no write.
+        Returns how many notices were written."""
+        return self._sla_escalate()["notices"]
+
+    def _sla_escalate(self) -> dict[str, int]:
+        from leaddesk.store import sla
+
+        with self._read() as tx:
+            if not sla.needs_escalation(tx, clock.stamp()):
+                return {"breaches": 0, "notices": 0}
+        with self._ctx() as ctx:
+            return sla.escalate(ctx)
+
+    def sla_breaches(self, owner: str | None = None, *, mine: bool = False,
+                     limit: int | None = None) -> list[dict[str, Any]]:
+        """Leads past their first-contact due time, longest overdue first (see `sla.breaches`: number, name,
+        owner, status, created_at, sla_due_at, overdue_hours in working time), escalating new breaches first."""
+        from leaddesk.store import sla
+
+        self.sla_escalate()
+        with self._read() as tx:
+            return sla.breaches(tx, self.settings, self.login if mine else owner, limit)
+
+    def sla_report(self, since: str | None = None) -> dict[str, Any]:
+        """Time to first contact in working hours (count, median, p90, share within the SLA), overall and per
+        owner, with the open breaches and pending leads (see `sla.report`); `since` is a date (user text)."""
+        from leaddesk.store import sla
+        from leaddesk.store.fields import parse_date
+
+        day = parse_date(since, "--since") if since else None
+        with self._read() as tx:
+            return sla.report(tx, self.settings, day)
+
+    def sla_recompute(self) -> dict[str, int]:
+        """Managers: give open, uncontacted leads the due time of the current [sla] settings (first contacts taken
+        from their timelines first), then escalate what is in breach (see `sla.recompute`)."""
+        from leaddesk.store import sla
+
+        with self._ctx() as ctx:
+            permissions.check_manager(ctx.role, "recompute the SLA due times")
+            return sla.recompute(ctx)
+
+    def sla_poll(self, after: int = 0) -> dict[str, Any]:
+        """The desk's periodic look: escalate new breaches (as `sla_escalate`), then the acting user's unread
+        notices with an id above `after`: {"breaches" (newly escalated leads: the views' markers changed),
+        "escalated" (notices written), "notices" (oldest first, at most 50), "unread" (how many in all, counted
+        only when there are new ones; else 0)}."""
+        from leaddesk.store import notices
+
+        done = self._sla_escalate()
+        with self.db.read() as tx:
+            user = permissions.reader(tx, self.login, self.settings).id
+            fresh = notices.of_user(tx, user, after=after, limit=50)
+            return {"breaches": done["breaches"], "escalated": done["notices"], "notices": fresh,
+                    "unread": notices.unread_count(tx, user) if fresh else 0}
+
+    def notices(self, *, include_read: bool = False, limit: int | None = None) -> list[dict[str, Any]]:
+        """The acting user's notices, oldest first (unread ones only unless `include_read`): id, kind, text, at,
+        read_at, lead (number), and `when` (at, in the desk's time zone)."""
+        from leaddesk.store import notices, sla
+
+        with self.db.read() as tx:
+            user = permissions.reader(tx, self.login, self.settings).id
+            found = notices.of_user(tx, user, unread_only=not include_read, limit=limit)
+        return [{**n, "when": sla.local_text(n["at"], self.settings)} for n in found]
+
+    def mark_notices_read(self, up_to: int | None = None) -> int:
+        """Mark the acting user's unread notices read (those with an id up to `up_to`, when given); how many."""
+        from leaddesk.store import notices
+
+        with self._ctx() as ctx:
+            return notices.mark_read(ctx.tx, ctx.user_id, ctx.at, up_to)
+    # -- work queue (issue 6; store/queue.py) ---------------------------------------------------------------
+    def work_outcomes(self) -> list[dict[str, Any]]:
+        """The outcomes of working a lead, in key order: name, key, label, asks, needs, action (`queue.OUTCOMES`)."""
+        from leaddesk.store import queue
+
+        return [o.public() for o in queue.OUTCOMES]
+
+    def _queue_owner(self, tx: Tx, everyone: bool) -> int | None:
+        actor = permissions.reader(tx, self.login, self.settings)
+        if everyone:
+            permissions.check_manager(actor.role, "work everyone's queue")
+        return actor.id
+
+    def _queue_cursor(self, tx: Tx, owner: int | None, after: Any, everyone: bool) -> list[Any] | None:
+        """A cursor as given, or the cursor of the lead a reference names (refused when it is not queued)."""
+        from leaddesk.store import queue
+
+        if after is None or isinstance(after, list | tuple):
+            return None if after is None else list(after)
+        lead = resolve_lead(tx, str(after), self.settings.default_region)
+        cursor = queue.cursor_of(tx, self.settings, lead["id"], owner, everyone=everyone)
+        if cursor is None:
+            raise RuleError(f"lead {lead['number']} is not in {'the' if everyone else 'your'} work queue")
+        return cursor
+
+    def work_queue(self, *, everyone: bool = False, limit: int = 50, after: Any = None) -> list[dict[str, Any]]:
+        """A page of the work queue (the acting user's; everyone's with `everyone`, managers only) after `after`
+        (a cursor or a lead reference): items as `next_in_queue` gives them, without position, total and
+        activities."""
+        from leaddesk.store import queue
+
+        with self._read() as tx:
+            owner = self._queue_owner(tx, everyone)
+            moment = queue.Moment.now(self.settings)
+            rows = queue.page(tx, self.settings, owner, everyone=everyone, limit=limit,
+                              after=self._queue_cursor(tx, owner, after, everyone), moment=moment)
+            return [queue.item(tx, self.settings, r, moment, activities=0) for r in rows]
+
+    def next_in_queue(self, after: Any = None, *, everyone: bool = False, back: bool = False,
+                      wrap: bool = False) -> dict[str, Any] | None:
+        """The next lead to work: the first (`after` None), the one after `after` (the `cursor` of an item, or a
+        lead reference), or with `back` the one before it; None when there is none (with `wrap`, past the end
+        it starts again from the top: the leads skipped on the way). The item is the lead's compact
+        card (number, contact_name, company, phone, email, status, owner, followup_on/_time/_note, `followup` in
+        words, `sla` in words, score, auto_score, total_score, the last 3 `activities`), `bucket` (overdue, today,
+        sla, new, score), `reasons` (why it is here, e.g. "follow-up overdue since Nov 24"), `cursor`,
+        `position` (1-based) and `total`."""
+        from leaddesk.store import queue
+
+        with self._read() as tx:
+            owner = self._queue_owner(tx, everyone)
+            moment = queue.Moment.now(self.settings)
+            cursor = self._queue_cursor(tx, owner, after, everyone)
+            rows = queue.page(tx, self.settings, owner, everyone=everyone, limit=1, after=cursor, back=back,
+                              moment=moment)
+            if not rows and wrap and cursor is not None and not back:
+                rows = queue.page(tx, self.settings, owner, everyone=everyone, limit=1, moment=moment)
+            if not rows:
+                return None
+            found = queue.item(tx, self.settings, rows[0], moment)
+            found["position"], found["total"] = queue.position(tx, self.settings, owner, rows[0]["cursor"],
+                                                               everyone=everyone, moment=moment)
+            return found
+
+    def queue_count(self, *, everyone: bool = False) -> int:
+        """How many leads the work queue holds."""
+        from leaddesk.store import queue
+
+        with self._read() as tx:
+            return queue.count(tx, self.settings, self._queue_owner(tx, everyone), everyone=everyone)
+
+    def work_outcome(self, ref: str, outcome: str, *, note: str | None = None, date: str | None = None,
+                     reason: str | None = None, expected_version: int | None = None,
+                     everyone: bool = False) -> dict[str, Any]:
+        """Record the outcome of working a lead (a name or key of `work_outcomes`; see `queue.record`) in one
+        transaction: {outcome, label, number, activity, status {from, to}, followup {on, time, note}, notes,
+        lead (details), cursor (where the lead was in the queue before: `next_in_queue(after=cursor)` is the
+        next one; None when it was not queued)}. "skip" writes nothing; "qualify" is `qualify`."""
+        from leaddesk.store import queue
+
+        chosen = queue.find_outcome(outcome)
+        if chosen.action == "skip":
+            with self._read() as tx:
+                lead = resolve_lead(tx, str(ref), self.settings.default_region)
+                cursor = queue.cursor_of(tx, self.settings, lead["id"], self._queue_owner(tx, everyone),
+                                         everyone=everyone)
+                return {"outcome": chosen.name, "label": chosen.label, "number": lead["number"], "activity": None,
+                        "status": None, "followup": None, "notes": [], "cursor": cursor,
+                        "lead": queries.lead_detail(tx, lead["id"])}
+        with self._ctx() as ctx:
+            lead = self._lead(ctx, ref)
+            if everyone:
+                permissions.check_manager(ctx.role, "work everyone's queue")
+            owner = None if everyone else ctx.user_id
+            cursor = queue.cursor_of(ctx.tx, self.settings, lead["id"], owner, everyone=everyone)
+            done = queue.record(ctx, lead, chosen, note=note, when=date, reason=reason,
+                                expected_version=expected_version)
+            return {**done, "cursor": cursor, "lead": queries.lead_detail(ctx.tx, lead["id"])}
 
 
 DEAL_SELECT = (

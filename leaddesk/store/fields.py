@@ -60,6 +60,7 @@ FIELDS: dict[str, LeadField] = {f.name: f for f in [
     _f("expected_revenue", "money", "expected_revenue_cents"),
     _f("probability", "probability"), _f("expected_close", "date"),
     _f("followup", "date", "followup_on", "Follow-up"),
+    _f("followup_time", "time", label="Follow-up time"), _f("followup_note", "note", label="Follow-up note"),
     _f("score", "int"),
     _f("bant_budget", "bant"), _f("bant_budget_note"),
     _f("bant_authority", "bant"), _f("bant_authority_note"),
@@ -93,8 +94,9 @@ def _text(value: Any, label: str, limit: int = 1000) -> str | None:
     return text or None
 
 
-def parse_date(value: Any, label: str) -> str | None:
-    """A user date (ISO or relative: tomorrow, +3d, monday) as ISO text; empty is None."""
+def parse_date(value: Any, label: str, today: date | None = None) -> str | None:
+    """A user date (ISO or relative to `today`, default `clock.today()`: tomorrow, +3d, monday) as ISO text;
+    empty is None."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, date):
@@ -102,7 +104,7 @@ def parse_date(value: Any, label: str) -> str | None:
     from leaddesk.dates import parse_when
 
     try:
-        return parse_when(str(value), clock.today()).isoformat()
+        return parse_when(str(value), today or clock.today()).isoformat()
     except ValueError as exc:
         raise RuleError(f"{label}: {exc}") from None
 
@@ -210,7 +212,13 @@ def _prepare_one(tx: Tx, settings: Settings, spec: LeadField, value: Any) -> dic
     if kind == "money":
         return {spec.column: parse_money(value, label.lower())}
     if kind == "date":
-        return {spec.column: parse_date(value, label)}
+        return {spec.column: parse_date(value, label, clock.local_now(settings.timezone).date())}
+    if kind == "time":
+        from leaddesk.store.followups import parse_time
+
+        return {spec.column: None if empty else parse_time(str(value), label)}
+    if kind == "note":
+        return {spec.column: _text(value, label) or ""}
     if kind == "int":
         try:
             return {spec.column: 0 if empty else int(str(value).strip())}

@@ -185,6 +185,8 @@ def new_lead_row(ctx: Ctx, given: dict[str, Any], *, status: str | None = None,
         row["contact_name"] = " ".join(p for p in (row.get("first_name"), row.get("last_name")) if p)
     if not (row.get("contact_name") or row.get("company")):
         raise RuleError("a lead needs a contact name or a company")
+    if not row.get("followup_on") and (row.get("followup_time") or row.get("followup_note")):
+        raise RuleError("a follow-up time or note needs a follow-up date")
     row.setdefault("contact_name", "")
     if "owner_id" not in row:  # with assignment rules on, `assignment.assign_owners` picks the owner
         row["owner_id"] = None if ctx.settings.assignment.enabled else ctx.user_id
@@ -241,6 +243,10 @@ def edit_lead(ctx: Ctx, lead: dict[str, Any], given: dict[str, Any],
     if "title" in changes and not changes["title"]:
         _fill_title(ctx, merged)
         changes["title"] = merged["title"]
+    if "followup_on" in changes or "followup_time" in changes or "followup_note" in changes:
+        from leaddesk.store.followups import settle_edit
+
+        settle_edit(lead, changes)
     return _apply(ctx, lead, changes, "edit")
 
 
@@ -326,17 +332,19 @@ def mark_lost(ctx: Ctx, lead: dict[str, Any], reason: str | None, note: str | No
     return _apply(ctx, lead, changes, "lost")
 
 
-def set_followup(ctx: Ctx, lead: dict[str, Any], when: Any,
-                 expected_version: int | None = None) -> dict[str, Any]:
-    """Set (or clear, with None/"") the follow-up date; past dates are accepted."""
-    from leaddesk.store.fields import parse_date
+def set_followup(ctx: Ctx, lead: dict[str, Any], when: Any, expected_version: int | None = None, *,
+                 at: str | None = None, note: str | None = None) -> dict[str, Any]:
+    """Set (or clear, with None/"") the follow-up date, time and note (see `followups.set_followup`);
+    past dates are accepted."""
+    from leaddesk.store import followups
 
-    check_version(ctx, lead, expected_version)
-    return _apply(ctx, lead, {"followup_on": parse_date(when, "follow-up")}, "followup")
+    return followups.set_followup(ctx, lead, when, at=at, note=note, expected_version=expected_version)
 
 
-def add_activity(ctx: Ctx, lead: dict[str, Any], kind: str, body: str, at: str | None = None) -> int:
-    """Log a note, call, email or meeting on a lead's timeline."""
+def add_activity(ctx: Ctx, lead: dict[str, Any], kind: str, body: str, at: str | None = None, *,
+                 message_id: str | None = None) -> int:
+    """Log a note, call, email or meeting on a lead's timeline (`message_id`: a captured email's, which
+    makes it inbound; the derived hooks already see it)."""
     if kind not in ACTIVITY_KINDS:
         raise RuleError(f"activity kind '{kind}' must be one of {', '.join(ACTIVITY_KINDS)}")
     text = (body or "").strip()
@@ -345,8 +353,9 @@ def add_activity(ctx: Ctx, lead: dict[str, Any], kind: str, body: str, at: str |
     if "\x00" in text:
         raise RuleError(f"the {kind} contains a NUL character")
     activity = ctx.tx.insert(
-        "INSERT INTO activity (lead_id, kind, body, at, user_id, created_at) VALUES (:l, :k, :b, :at, :u, :c)",
-        {"l": lead["id"], "k": kind, "b": text, "at": at or ctx.at, "u": ctx.user_id, "c": ctx.at},
+        "INSERT INTO activity (lead_id, kind, body, at, user_id, created_at, message_id)"
+        " VALUES (:l, :k, :b, :at, :u, :c, :m)",
+        {"l": lead["id"], "k": kind, "b": text, "at": at or ctx.at, "u": ctx.user_id, "c": ctx.at, "m": message_id},
     )
     summary = f"{kind}: {text}"
     ctx.record("lead", lead["id"], "note" if kind == "note" else "log", f"activity:{activity}", None,
@@ -424,6 +433,8 @@ def undo_last(ctx: Ctx, lead: dict[str, Any]) -> dict[str, Any]:
             raise Conflict(f"cannot undo: {label.removesuffix('_id')} of lead {lead['number']} was changed since{who}")
         restore[row["field"]] = _typed(row["field"], row["old"])
     ctx.tx.execute("UPDATE history SET undone = :t WHERE change_id = :c", {"t": True, "c": change})
+    if not restore:  # an activity undone: what derives from the timeline (score, first contact) follows
+        derived.lead_changed(ctx, lead["id"], "undo")
     return _apply(ctx, lead, restore, "undo") if restore else load_lead(ctx.tx, lead["id"])
 
 

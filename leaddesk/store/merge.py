@@ -26,6 +26,7 @@ from leaddesk.settings import Settings
 from leaddesk.store import catalog, queries
 from leaddesk.store.context import Ctx, as_text
 from leaddesk.store.db import Tx
+from leaddesk.store.derived import lead_changed
 from leaddesk.store.errors import Conflict, NotFound, RuleError
 from leaddesk.store.fields import FIELDS, dump_custom, load_custom
 from leaddesk.store.leads import _apply, check_version
@@ -48,10 +49,10 @@ class Part:
 
 def _parts() -> list[Part]:
     together = {"name": ("contact_name", "first_name", "last_name"), "email": ("email", "email_lower"),
-                "phone": ("phone", "phone_e164")}
+                "phone": ("phone", "phone_e164"), "followup": ("followup_on", "followup_time", "followup_note")}
     parts = []
     for spec in FIELDS.values():
-        if spec.name in ("first_name", "last_name", "job_value"):
+        if spec.name in ("first_name", "last_name", "job_value", "followup_time", "followup_note"):
             continue
         parts.append(Part(spec.name, spec.label, together.get(spec.name, (spec.column,)), spec.kind))
         if spec.name == "type":
@@ -63,7 +64,8 @@ def _parts() -> list[Part]:
 PARTS = _parts()
 PART_BY_NAME = {p.name: p for p in PARTS}
 ALIASES = {"first_name": "name", "last_name": "name", "contact_name": "name", "job_value": "status",
-           "lost_reason": "status", "followup_on": "followup"}
+           "lost_reason": "status", "followup_on": "followup", "followup_time": "followup",
+           "followup_note": "followup"}
 COLUMN_PART = {column: part for part in PARTS for column in part.columns}
 REF_COLUMNS = {"status_id": "status", "source_id": "source", "type_id": "lead_type", "item_id": "item",
                "contact_method_id": "contact_method", "lost_reason_id": "lost_reason", "partner_id": "partner",
@@ -331,6 +333,7 @@ def merge_leads(ctx: Ctx, keep: dict[str, Any], others: list[dict[str, Any]],
                    f" rows, {len(snap['history'])} history rows)")
     note = _note(ctx, keep, others, plan)
     tx.execute("UPDATE lead SET updated_at = :at WHERE id = :i", {"at": ctx.at, "i": keep["id"]})
+    lead_changed(ctx, keep["id"], "merge")  # again: the kept lead has the merged leads' activities now
     counts = {what: sum(len(s[what]) for s in merged_snapshots) for what in ("activities", "deals", "history")}
     snapshot = {"keep": {"id": keep["id"], "number": keep["number"], "before": before,
                          "after": {column: kept[column] for column in before}},

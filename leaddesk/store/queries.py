@@ -20,9 +20,10 @@ SORTABLE = {
     "number": "l.number", "contact": "lower(l.contact_name)", "company": "lower(l.company)", "phone": "l.phone",
     "email": "l.email_lower", "source": "src.name", "status": "s.position", "priority": "l.priority",
     "deals": "deals", "owner": "u.login", "followup": "l.followup_on", "created": "l.created_at",
-    "updated": "l.updated_at", "score": "l.score", "value": "l.expected_revenue_cents", "zone": "l.zone",
+    "updated": "l.updated_at", "value": "l.expected_revenue_cents", "zone": "l.zone",
+    "score": "(l.score + l.auto_score)",  # the total: manual + automatic (store/scoring.py)
 }
-DUE = ("today", "week", "overdue")
+DUE = ("today", "week", "overdue", "by-today", "by-week", "any")
 
 
 @dataclass
@@ -40,6 +41,8 @@ class LeadFilter:
     search: str | None = None
     due: str | None = None
     custom: dict[str, str] = field(default_factory=dict)
+    min_score: int | None = None  # the total score (manual + automatic, store/scoring.py) at least this
+    sla: str | None = None  # first-contact SLA: breached, pending, met or missed (store/sla.py)
     sort: str = "number"
     descending: bool = False
     limit: int | None = 100
@@ -48,9 +51,11 @@ class LeadFilter:
 
 LIST_COLUMNS = (
     "l.id, l.number, l.title, l.contact_name, l.company, l.phone, l.phone_e164, l.email, l.zone, l.priority,"
-    " l.tags, l.followup_on, l.score, l.expected_revenue_cents, l.job_value_cents, l.created_at, l.updated_at,"
+    " l.tags, l.followup_on, l.score, l.auto_score, (l.score + l.auto_score) AS total_score,"
+    " l.expected_revenue_cents, l.job_value_cents, l.created_at, l.updated_at,"
     " l.version, l.custom, src.name AS source, s.name AS status, s.category AS status_category, u.login AS owner,"
     " t.name AS type, p.name AS partner,"
+    " l.sla_due_at, l.first_contact_at,"  # list_leads adds `sla_breached` (store/sla.py)
     " (SELECT count(*) FROM deal d WHERE d.lead_id = l.id) AS deals"
 )
 JOINS = (
@@ -104,22 +109,45 @@ def _where(tx: Tx, settings: Settings, flt: LeadFilter, login: str) -> tuple[str
     elif flt.state:
         raise RuleError(f"state '{flt.state}' must be open or closed")
     if flt.due:
-        today = clock.today()
-        params["today"] = today.isoformat()
-        if flt.due == "today":
-            clauses.append("l.followup_on = :today")
-        elif flt.due == "week":
-            params["week_end"] = (today + timedelta(days=6 - today.weekday())).isoformat()
-            clauses.append("l.followup_on >= :today AND l.followup_on <= :week_end")
-        elif flt.due == "overdue":
-            clauses.append("l.followup_on < :today AND s.category IN ('open', 'qualified')")
-        else:
-            raise RuleError(f"due '{flt.due}' must be one of {', '.join(DUE)}")
+        clauses.append(_due_clause(flt.due, settings, params))
+    if flt.min_score is not None:  # the total score, as sorted by (see SORTABLE)
+        params["min_score"] = int(flt.min_score)
+        clauses.append("(l.score + l.auto_score) >= :min_score")
+    if flt.sla:
+        from leaddesk.store import sla
+
+        clauses.append(sla.filter_clause(flt.sla, params))
     if flt.search and flt.search.strip():
         clauses.append(_search_clause(flt.search.strip(), settings, params))
     for i, (name, value) in enumerate(flt.custom.items()):
         clauses.append(_custom_clause(tx, settings, name, value, i, params))
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _due_clause(due: str, settings: Settings, params: dict[str, Any]) -> str:
+    """The follow-up filters, in the desk's time zone (see `store/followups.py`): `today` (dated today),
+    `week` (today to Sunday), `overdue` (open leads whose follow-up's day, or time today, has passed),
+    `by-today` and `by-week` (open leads due by the end of today / of Sunday, overdue ones included),
+    `any` (a follow-up is set). Every one is a range on the indexed followup_on."""
+    now = clock.local_now(settings.timezone)
+    today = now.date()
+    params["today"] = today.isoformat()
+    params["now_hm"] = now.strftime("%H:%M")
+    params["week_end"] = (today + timedelta(days=6 - today.weekday())).isoformat()
+    open_ = "s.category IN ('open', 'qualified')"
+    if due == "today":
+        return "l.followup_on = :today"
+    if due == "week":
+        return "l.followup_on >= :today AND l.followup_on <= :week_end"
+    if due == "overdue":
+        return f"l.followup_on <= :today AND (l.followup_on < :today OR l.followup_time < :now_hm) AND {open_}"
+    if due == "by-today":
+        return f"l.followup_on <= :today AND {open_}"
+    if due == "by-week":
+        return f"l.followup_on <= :week_end AND {open_}"
+    if due == "any":
+        return "l.followup_on IS NOT NULL"
+    raise RuleError(f"due '{due}' must be one of {', '.join(DUE)}")
 
 
 def _custom_clause(tx: Tx, settings: Settings, name: str, value: str, i: int, params: dict[str, Any]) -> str:
@@ -182,7 +210,10 @@ def list_leads(tx: Tx, settings: Settings, flt: LeadFilter, login: str) -> list[
     if flt.limit is not None:
         sql += " LIMIT :limit OFFSET :offset"
         params.update(limit=flt.limit, offset=flt.offset)
-    return [dict(r) for r in tx.all(sql, params)]
+    from leaddesk.store.sla import is_breached
+
+    now = clock.stamp()
+    return [{**r, "sla_breached": is_breached(r, now)} for r in map(dict, tx.all(sql, params))]
 
 
 def board_columns(tx: Tx, settings: Settings, flt: LeadFilter, login: str) -> list[dict[str, Any]]:

@@ -41,6 +41,7 @@ MIN_WIDTH = 18  # narrowest open column, gap included
 FOLDED_WIDTH = 5  # a folded closed column, gap included
 MORE_WIDTH = 2  # the "more columns" markers at the sides
 PRIORITY_MARKS = {0: "↓", 1: "=", 2: "↑", 3: "⇈"}  # low, medium, high, urgent (as issue trackers draw them)
+SLA_MARK = "SLA"  # on a card whose lead breached the first-contact SLA (top right, in the error colour)
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,8 @@ class Card:
     status: str
     category: str
     version: int | None = None
+    sla_breached: bool = False
+    """Not contacted within the first-contact SLA (store/sla.py): the card shows SLA_MARK."""
 
     @classmethod
     def from_row(cls, row: dict[str, Any], initials: dict[str, str]) -> Card:
@@ -98,6 +101,7 @@ class Card:
             status=row.get("status") or "",
             category=category,
             version=row.get("version"),
+            sla_breached=bool(row.get("sla_breached")),
         )
 
     def due(self, today: date, *, short: bool = False) -> tuple[str, str] | None:
@@ -213,11 +217,13 @@ class BoardColumn(ScrollView, can_focus=False):
     BoardColumn > .board-column--today { color: $text-warning; }
     BoardColumn > .board-column--urgent { color: $text-error; text-style: bold; }
     BoardColumn > .board-column--high { color: $text-warning; }
+    BoardColumn > .board-column--sla { color: $text-error; text-style: bold reverse; }
     """
     COMPONENT_CLASSES = {
         "board-column--header", "board-column--header-active", "board-column--value", "board-column--card",
         "board-column--selected", "board-column--cursor", "board-column--number", "board-column--muted",
         "board-column--overdue", "board-column--today", "board-column--urgent", "board-column--high",
+        "board-column--sla",
     }
 
     class PageWanted(Message):
@@ -463,7 +469,7 @@ class BoardColumn(ScrollView, can_focus=False):
             return line(width, [("…" if row == 0 else "", muted)], [], bg)
         if row == 0:
             left = [(f"#{card.number}", self._style("number")), (" ", Style()), (card.contact or "—", Style())]
-            return line(width, left, [], bg)
+            return line(width, left, [(SLA_MARK, self._style("sla"))] if card.sla_breached else [], bg)
         if row == 1:
             return line(width, [(card.company, muted)], [(card.initials, muted)] if card.initials else [], bg)
         pieces: list[tuple[str, Style]] = []

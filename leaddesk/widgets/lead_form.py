@@ -64,6 +64,8 @@ MAIN_FIELDS = (
     FormField("probability", "Probability", placeholder="0-100 %"),
     FormField("expected_close", "Exp. close", placeholder="date, +3w, next month"),
     FormField("followup", "Follow-up", placeholder="tomorrow, +3d, monday"),
+    FormField("followup_time", "F-up time", placeholder="14:30, 2pm"),
+    FormField("followup_note", "F-up note", placeholder="what to do"),
 )
 PRIORITY_OPTIONS = [(f"{k} {v}", k) for k, v in PRIORITY_NAMES.items()]
 

@@ -35,6 +35,8 @@ PREFETCH = 10
 SEP = 1
 """Blank cells between columns."""
 MARK = "✓"
+SLA_MARK = "!"
+"""In the mark column of a lead that breached the first-contact SLA (store/sla.py), on the error colour."""
 OPEN_CATEGORIES = ("open", "qualified")
 CLOSED_CATEGORIES = ("won", "lost")
 
@@ -64,6 +66,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("source", "Source", 9, weight=1, most=14, drop=1),
     Column("status", "Status", 12, weight=2, most=20),
     Column("priority", "Pri", 3),
+    Column("score", "Score", 5, right=True),  # the total: manual + automatic (store/scoring.py)
     Column("deals", "Dl", 3, right=True),
     Column("owner", "Owner", 5, weight=1, most=10),
     Column("followup", "Follow-up", 10),
@@ -127,6 +130,7 @@ CELL: dict[str, Callable[[Row], str]] = {
     "source": lambda r: safe_line(r.get("source")),
     "status": lambda r: safe_line(r.get("status")),
     "priority": _priority,
+    "score": lambda r: str(r.get("total_score", r.get("score")) or ""),
     "deals": lambda r: str(r["deals"]) if r.get("deals") else "",
     "owner": lambda r: safe_line(r.get("owner")),
     "followup": lambda r: safe_line(r.get("followup_on")),
@@ -157,6 +161,7 @@ class LeadTable(ScrollView, can_focus=True, inherit_bindings=False):
         "lead-table--overdue",
         "lead-table--due",
         "lead-table--placeholder",
+        "lead-table--sla",
     }
 
     DEFAULT_CSS = """
@@ -183,6 +188,7 @@ class LeadTable(ScrollView, can_focus=True, inherit_bindings=False):
         & > .lead-table--overdue { color: $text-error; text-style: bold; }
         & > .lead-table--due { color: $text-warning; }
         & > .lead-table--placeholder { color: $text-disabled; }
+        & > .lead-table--sla { color: $text-error; text-style: bold reverse; }
     }
     """
 
@@ -545,7 +551,11 @@ class LeadTable(ScrollView, can_focus=True, inherit_bindings=False):
                 due_style = style + self._style("lead-table--overdue")
             elif followup == today:
                 due_style = style + self._style("lead-table--due")
-        segments = [Segment((MARK if marked else " ") + " " * SEP, style)]
+        if row.get("sla_breached"):
+            segments = [Segment(MARK if marked else SLA_MARK, style + self._style("lead-table--sla")),
+                        Segment(" " * SEP, style)]
+        else:
+            segments = [Segment((MARK if marked else " ") + " " * SEP, style)]
         for col, w in self._columns():
             text = fit(CELL[col.key](row), w, col.right)
             cell_style = due_style if (due_style is not None and col.key == "followup") else style

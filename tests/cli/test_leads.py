@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from clisupport import ANN, BOB, TODAY, Cli, assert_one_line_refusal, flags, header
 
-LIST_COLUMNS = ["number", "contact", "company", "phone", "email", "source", "status", "priority", "deals", "owner",
-                "followup"]
+LIST_COLUMNS = ["number", "contact", "company", "phone", "email", "source", "status", "priority", "score", "deals",
+                "owner", "followup"]
 
 
 @pytest.fixture
@@ -187,9 +187,9 @@ def test_list_empty(cli: Cli) -> None:
 def test_list_csv(cli: Cli, three: dict[str, int]) -> None:
     out = cli.ok("list", "--csv").out
     rows = list(csv.reader(io.StringIO(out)))
-    assert out.splitlines()[0] == "number,contact,company,phone,email,source,status,priority,deals,owner,followup"
+    assert out.splitlines()[0] == ",".join(LIST_COLUMNS)
     assert rows[1] == ["1", "Ann Lee", "Acme", "+1 212 555 0100", "ann@acme.example.com", "Referral", "New", "0",
-                       "0", "ann", "2026-03-01"]
+                       "0", "0", "ann", "2026-03-01"]
     assert [r[0] for r in rows[1:]] == [str(n) for n in three.values()]
 
 

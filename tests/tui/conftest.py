@@ -43,6 +43,13 @@ def frozen_clock() -> Iterator[None]:
     clock.freeze(None)
 
 
+@pytest.fixture(autouse=True)
+def no_reminders(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The follow-up reminders (a notification on opening, the overdue count in the header) stay out of the
+    screens under test; tests/tui/test_agenda.py turns them on (`app.reminders = True`) where they are tested."""
+    monkeypatch.setattr(LeadDeskApp, "reminders", False)
+
+
 @pytest.fixture
 def demo_db(demo_template: Path, tmp_path: Path) -> Path:
     """A fresh copy of the demo desk for one test."""

@@ -302,7 +302,7 @@ def test_filters_search_and_user_text_shown_literally(app: LeadDeskApp, desk: De
         await press(pilot, "escape")  # clears the search
         assert counts(board) == everyone
         # source and owner, in a dialog
-        await press(pilot, "f")
+        await press(pilot, "F")
         dialog = pilot.app.screen
         assert type(dialog).__name__ == "FilterDialog"
         dialog.query_one("#source", Select).value = "Referral"

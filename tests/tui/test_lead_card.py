@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Input, Select, Static, TabbedContent
 from leaddesk.app import LeadDeskApp, make_app
 from leaddesk.screens.conflict import ConflictDialog
 from leaddesk.screens.dialogs import ConfirmDialog, LostDialog, TextDialog, WonDialog
+from leaddesk.screens.followup_dialog import FollowupDialog
 from leaddesk.screens.lead_card import LeadCardScreen
 from leaddesk.settings import CustomField, Settings
 from leaddesk.store.desk import Desk
@@ -72,6 +73,23 @@ async def tab(pilot: Pilot[None], screen: LeadCardScreen, pane: str) -> None:
     screen.query_one(TabbedContent).active = pane
     screen.query_one("ContentTabs").focus()
     await calm(pilot)
+
+
+async def followup_dialog(pilot: Pilot[None], when: str, at: str | None = None, note: str | None = None) -> None:
+    """Fill the open follow-up dialog (date, and time and note when given) and save it with ctrl+s."""
+    await calm(pilot)  # the dialog has read the lead
+    dialog = pilot.app.screen
+    assert isinstance(dialog, FollowupDialog)
+    for name, value in (("date", when), ("time", at), ("note", note)):
+        if value is not None:
+            dialog.query_one(f"#{name}", Input).value = value
+    await pilot.press("ctrl+s")
+    await calm(pilot)
+
+
+def followup_of(desk: Desk, ref: str) -> tuple[Any, Any, Any]:
+    lead = desk.show(ref)
+    return lead["followup_on"], lead["followup_time"], lead["followup_note"]
 
 
 async def answer(pilot: Pilot[None], text: str) -> None:
@@ -304,17 +322,18 @@ def test_note_call_followup_undo_and_description_in_editor(app: LeadDeskApp, des
 
         await tab(pilot, screen, "followups")
         await pilot.press("F")
-        await answer(pilot, "someday")
+        await followup_dialog(pilot, "someday")
         dialog = pilot.app.screen
-        assert isinstance(dialog, TextDialog)  # asked again, with the refusal shown
+        assert isinstance(dialog, FollowupDialog)  # the refusal is shown; nothing changed
         assert "can't read date" in str(dialog.query_one("#error", Static).visual)
         assert desk.show(ref)["followup_on"] == target["followup_on"]
-        await answer(pilot, "+3d")
-        assert desk.show(ref)["followup_on"] == "2026-11-29"
-        assert "in 3 days" in text_of(screen, "#followup-info")
+        await followup_dialog(pilot, "+3d", "2pm", "bring the samples")
+        assert followup_of(desk, ref) == ("2026-11-29", "14:00", "bring the samples")
+        info = text_of(screen, "#followup-info")
+        assert "2026-11-29 at 14:00  in 3 days" in info and "bring the samples" in info
         await pilot.press("F")
-        await answer(pilot, "none")
-        assert desk.show(ref)["followup_on"] is None
+        await followup_dialog(pilot, "")  # an empty date clears it all
+        assert followup_of(desk, ref) == (None, None, "")
 
         await pilot.press("u")  # undoes the clearing
         await calm(pilot)

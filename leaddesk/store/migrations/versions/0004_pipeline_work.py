@@ -24,6 +24,7 @@ def upgrade() -> None:
     op.add_column("lead", sa.Column("auto_score", sa.Integer(), server_default="0", nullable=False))
     op.add_column("lead", sa.Column("first_contact_at", TEXT(), nullable=True))
     op.add_column("lead", sa.Column("sla_due_at", TEXT(), nullable=True))
+    _backfill_first_contact()
     op.create_index("ix_lead_auto_score", "lead", ["auto_score"])
     op.create_index("ix_lead_first_contact_at", "lead", ["first_contact_at"])
     op.create_index("ix_lead_sla_due_at", "lead", ["sla_due_at"])
@@ -57,6 +58,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_notice_user_read", "notice", ["user_id", "read_at"])
+
+
+CONTACT = ("SELECT min(a.at) FROM activity a WHERE a.lead_id = lead.id AND a.kind IN ('call', 'email', 'meeting')"
+           " AND a.user_id IS NOT NULL AND a.message_id IS NULL")
+PICKED = ("SELECT min(h.at) FROM history h WHERE h.entity = 'lead' AND h.entity_id = lead.id AND h.field = 'status_id'"
+          " AND h.action IN ('status', 'qualify', 'won', 'lost') AND h.origin <> 'import'")
+
+
+def _backfill_first_contact() -> None:
+    """Leads of an existing desk were contacted before the column existed: the first call, email or meeting a user
+    logged, or the first status change by hand, whichever came first (what store/sla.py records from now on);
+    a lead already qualified, won or lost without either was contacted when it was created."""
+    op.execute(f"UPDATE lead SET first_contact_at = ({CONTACT})")
+    op.execute(f"UPDATE lead SET first_contact_at = ({PICKED}) WHERE first_contact_at IS NULL"
+               f" OR first_contact_at > ({PICKED})")
+    op.execute("UPDATE lead SET first_contact_at = created_at WHERE (first_contact_at IS NULL AND status_id IN"
+               " (SELECT id FROM status WHERE category <> 'open')) OR first_contact_at < created_at")
 
 
 def downgrade() -> None:
