@@ -11,7 +11,7 @@ def _unsafe(ch: str, *, line: bool = False) -> bool:
     o = ord(ch)
     if ch in "\n\t":
         return line
-    return o < 0x20 or 0x7F <= o <= 0x9F or ch in BIDI or 0xD800 <= o <= 0xDFFF
+    return o < 0x20 or 0x7F <= o <= 0x9F or ch in BIDI or ch in "\u2028\u2029" or 0xD800 <= o <= 0xDFFF
 
 
 # --- safe ---------------------------------------------------------------------

@@ -26,6 +26,9 @@ from leaddesk.textsafe import safe_line
 from leaddesk.widgets.agenda_table import PAGE, AgendaTable, Group
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from leaddesk.screens.dialogs import FormDialog
     from leaddesk.store.desk import Desk
 
 WINDOWS = (None, "by-today", "by-week", "overdue")
@@ -128,25 +131,22 @@ class AgendaScreen(DeskScreen):
     def action_done(self) -> None:
         from leaddesk.screens.followup_dialog import DoneDialog
 
-        row = self.table.cursor_row
-        if row is None:
-            return
-        number = row["number"]
+        def said(number: int, lead: dict[str, Any]) -> str:
+            after = f"; next {lead['followup_on']}" if lead.get("followup_on") else ""
+            return f"Follow-up of #{number} done{after}"
 
-        self._stay = True
-
-        def answered(lead: dict[str, Any] | None) -> None:
-            if lead is None:
-                self._stay = False  # cancelled: nothing reloads
-            else:
-                after = f"; next {lead['followup_on']}" if lead.get("followup_on") else ""
-                self.notify(f"Follow-up of #{number} done{after}", markup=False)
-
-        self.app.push_screen(DoneDialog(number, row["version"]), answered)
+        self._ask(lambda row: DoneDialog(row["number"], row["version"]), said)
 
     def action_reschedule(self) -> None:
         from leaddesk.screens.followup_dialog import FollowupDialog, current_text
 
+        self._ask(lambda row: FollowupDialog(row["number"], title="Reschedule"),
+                  lambda number, lead: f"Follow-up of #{number}: {current_text(lead)}")
+
+    def _ask(self, dialog: Callable[[dict[str, Any]], FormDialog],
+             said: Callable[[int, dict[str, Any]], str]) -> None:
+        """Open `dialog(row)` on the follow-up under the cursor; an answer is told with `said(number, lead)` and
+        the reload it causes keeps the cursor's place (the next follow-up); a cancel reloads nothing."""
         row = self.table.cursor_row
         if row is None:
             return
@@ -158,9 +158,9 @@ class AgendaScreen(DeskScreen):
             if lead is None:
                 self._stay = False  # cancelled: nothing reloads
             else:
-                self.notify(f"Follow-up of #{number}: {current_text(lead)}", markup=False)
+                self.notify(said(number, lead), markup=False)
 
-        self.app.push_screen(FollowupDialog(number, title="Reschedule"), answered)
+        self.app.push_screen(dialog(row), answered)
 
     def action_mine(self) -> None:
         self.flt = replace(self.flt, mine=not self.flt.mine)

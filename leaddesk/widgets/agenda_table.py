@@ -1,35 +1,26 @@
 """The agenda's line-virtualised table: follow-ups under day headings (Overdue, Today, Tomorrow, ...).
 
-Like `LeadTable`, it draws only the visible lines from pages of rows the screen loads in SQL (`PageWanted`,
-`set_page`); it also knows the day groups (`Desk.agenda_groups`: each group's count and first row), so each
-heading's line is known before any of its rows is loaded. Line 0 is the column header; then each group is a
-heading line followed by its rows. The cursor is on a row, never on a heading.
+Like `LeadTable`, it is a `PagedTable` (paged_table.py): it draws only the visible lines from pages of rows the
+screen loads in SQL (`PageWanted`, `set_page`); it also knows the day groups (`Desk.agenda_groups`: each group's
+count and first row), so each heading's line is known before any of its rows is loaded. Line 0 is the column
+header; then each group is a heading line followed by its rows. The cursor is on a row, never on a heading.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
-from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
-from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from leaddesk.textsafe import safe_line
-from leaddesk.widgets.lead_table import Column, fit
+from leaddesk.widgets.paged_table import PAGE, Column, PagedTable, Row, fit, layout_columns
 
-PAGE = 100
-MAX_PAGES = 20
-SEP = 1
-
-Row = dict[str, Any]
-
+__all__ = ["PAGE", "AgendaTable", "Group"]
 
 @dataclass(frozen=True)
 class Group:
@@ -57,36 +48,6 @@ COLUMNS: tuple[Column, ...] = (
 )
 
 
-def layout(width: int) -> list[tuple[Column, int]]:
-    """The columns shown at `width` cells with their widths (narrow screens drop owner, then company)."""
-    shown = list(COLUMNS)
-
-    def needed(cols: list[Column]) -> int:
-        return sum(c.width for c in cols) + SEP * max(0, len(cols) - 1)
-
-    for rank in sorted({c.drop for c in COLUMNS if c.drop}):
-        if needed(shown) <= width:
-            break
-        shown = [c for c in shown if c.drop != rank]
-    widths = {c.key: c.width for c in shown}
-    spare = width - needed(shown)
-    growing = [c for c in shown if c.weight]
-    while spare > 0 and growing:
-        weights = sum(c.weight for c in growing)
-        given = 0
-        for c in growing:
-            share = min(max(1, spare * c.weight // weights), spare - given)
-            if c.most is not None:
-                share = min(share, c.most - widths[c.key])
-            widths[c.key] += share
-            given += share
-        spare -= given
-        growing = [c for c in growing if c.most is None or widths[c.key] < c.most]
-        if given == 0:
-            break
-    return [(c, widths[c.key]) for c in shown]
-
-
 def _date(row: Row) -> str:
     day = row.get("followup_on") or ""
     if len(day) != 10:
@@ -95,7 +56,7 @@ def _date(row: Row) -> str:
     return f"{int(day[8:]):>2} {months[int(day[5:7]) - 1]}"
 
 
-CELL = {
+CELL: dict[str, Callable[[Row], str]] = {
     "date": _date,
     "time": lambda r: r.get("followup_time") or "",
     "number": lambda r: str(r["number"]),
@@ -107,8 +68,16 @@ CELL = {
 }
 
 
-class AgendaTable(ScrollView, can_focus=True, inherit_bindings=False):
+class AgendaTable(PagedTable):
     """Follow-ups grouped by day, with a row cursor; enter opens the lead."""
+
+    COLUMNS = COLUMNS
+    CELLS = CELL
+    PREFIX = "agenda-table"
+    MAX_PAGES = 20
+    INDENT = 1
+    GUTTER = 2  # a margin of one cell each side
+    PAGE_KEEP = 2
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up,k", "cursor(-1)", "Up", show=False, id="agenda.up"),
@@ -127,12 +96,6 @@ class AgendaTable(ScrollView, can_focus=True, inherit_bindings=False):
 
     DEFAULT_CSS = """
     AgendaTable {
-        height: 1fr;
-        overflow-x: hidden;
-        overflow-y: auto;
-        scrollbar-size-vertical: 1;
-        background: $surface;
-        color: $foreground;
         & > .agenda-table--header { text-style: bold; background: $panel; color: $foreground; }
         & > .agenda-table--group { text-style: bold; color: $accent; }
         & > .agenda-table--group-overdue { text-style: bold; color: $text-error; }
@@ -152,110 +115,30 @@ class AgendaTable(ScrollView, can_focus=True, inherit_bindings=False):
     }
     """
 
-    class PageWanted(Message):
+    class PageWanted(PagedTable.PageWanted):
         """Rows `offset` .. `offset + PAGE` are needed."""
 
-        def __init__(self, table: AgendaTable, offset: int, generation: int) -> None:
-            super().__init__()
-            self.table = table
-            self.offset = offset
-            self.generation = generation
+        table: AgendaTable
 
-        @property
-        def control(self) -> AgendaTable:
-            return self.table
-
-    class Opened(Message):
+    class Opened(PagedTable.Opened):
         """Open lead `number`; `siblings` are the loaded numbers in agenda order (for `[` and `]`)."""
 
-        def __init__(self, table: AgendaTable, number: int, siblings: list[int]) -> None:
-            super().__init__()
-            self.table = table
-            self.number = number
-            self.siblings = siblings
-
-        @property
-        def control(self) -> AgendaTable:
-            return self.table
+        table: AgendaTable
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.groups: list[Group] = []
-        self.total: int | None = None
-        self.cursor = 0
-        self.generation = 0
         self.empty_text = "No follow-ups"
-        self._pages: OrderedDict[int, list[Row]] = OrderedDict()
-        self._wanted: set[int] = set()
-        self._layout: list[tuple[Column, int]] = layout(80)
-        self._layout_width = -1
-        self._style_cache: dict[str, Style] = {}
 
     # -- data in --------------------------------------------------------------------------------
     def reset(self, groups: list[Group], pages: dict[int, list[Row]] | None = None, *,
               keep: int | None = None, cursor: int = 0) -> None:
         """Show a new agenda: its groups and some loaded pages (page index -> rows); the cursor goes to lead
         `keep` if it is loaded, else to row `cursor` (clamped)."""
-        self.generation += 1
         self.groups = list(groups)
-        self.total = sum(g.count for g in groups)
-        self._pages.clear()
-        self._wanted.clear()
-        for index, rows in sorted((pages or {}).items()):
-            self._pages[index] = rows
-        if keep is not None:
-            for index, rows in self._pages.items():
-                found = next((i for i, r in enumerate(rows) if r["number"] == keep), None)
-                if found is not None:
-                    cursor = index * PAGE + found
-                    break
-        self.cursor = max(0, min(cursor, self.total - 1))
-        self.virtual_size = Size(self.scrollable_content_region.width, self._lines() + 1)
-        self._scroll_to_cursor(top=keep is None and cursor == 0)
-        self.refresh()
-
-    def set_page(self, offset: int, rows: list[Row], generation: int) -> None:
-        """Rows from `offset` for the agenda of `generation` (stale answers are dropped)."""
-        if generation != self.generation:
-            return
-        index = offset // PAGE
-        self._wanted.discard(index)
-        self._pages[index] = rows
-        while len(self._pages) > MAX_PAGES:
-            self._pages.popitem(last=False)
-        self.refresh()
-
-    def forget_wanted(self, offset: int) -> None:
-        """A page could not be loaded: ask again when it is drawn."""
-        self._wanted.discard(offset // PAGE)
+        self._show(sum(g.count for g in groups), pages, cursor, keep)
 
     # -- what the screen reads ------------------------------------------------------------------
-    def row_at(self, index: int) -> Row | None:
-        """The loaded row at `index` (None while its page is missing)."""
-        page = self._pages.get(index // PAGE)
-        if page is None or index % PAGE >= len(page):
-            return None
-        return page[index % PAGE]
-
-    @property
-    def cursor_row(self) -> Row | None:
-        """The follow-up under the cursor."""
-        return self.row_at(self.cursor) if self.total else None
-
-    def loaded_numbers(self) -> list[int]:
-        """The lead numbers of the loaded pages around the cursor, in order."""
-        here = self.cursor // PAGE
-        if here not in self._pages:
-            return []
-        first = here
-        while first - 1 in self._pages:
-            first -= 1
-        numbers: list[int] = []
-        while first in self._pages:
-            numbers.extend(r["number"] for r in self._pages[first])
-            first += 1
-        return numbers
-
     def lines(self) -> list[str]:
         """Every line as plain text (headings, loaded rows; "…" for rows not loaded): for tests."""
         width = max(40, self.scrollable_content_region.width)
@@ -267,7 +150,7 @@ class AgendaTable(ScrollView, can_focus=True, inherit_bindings=False):
             else:
                 data = self.row_at(row)
                 out.append("…" if data is None else " ".join(
-                    fit(CELL[c.key](data), w, c.right) for c, w in layout(width)).rstrip())
+                    fit(CELL[c.key](data), w, c.right) for c, w in layout_columns(COLUMNS, width)).rstrip())
         return out
 
     # -- lines and rows ---------------------------------------------------------------------------
@@ -293,145 +176,39 @@ class AgendaTable(ScrollView, can_focus=True, inherit_bindings=False):
                 return row + i + 1
         return row + len(self.groups)
 
-    # -- actions --------------------------------------------------------------------------------
-    def action_cursor(self, delta: int) -> None:
-        self.move_cursor(self.cursor + delta)
+    def _row_of_line(self, line: int) -> int | None:
+        return self._at_line(line)[1] if line < self._lines() else None
 
-    def action_page(self, direction: int) -> None:
-        self.move_cursor(self.cursor + direction * max(1, self._visible() - 2))
-
-    def action_first(self) -> None:
-        self.move_cursor(0)
-
-    def action_last(self) -> None:
-        self.move_cursor((self.total or 0) - 1)
-
-    def action_open(self) -> None:
-        row = self.cursor_row
-        if row is not None:
-            self.post_message(self.Opened(self, row["number"], self.loaded_numbers()))
-
-    def move_cursor(self, index: int) -> None:
-        """Put the cursor on row `index` (clamped) and scroll it into view."""
-        if not self.total:
-            return
-        index = max(0, min(index, self.total - 1))
-        if index != self.cursor:
-            self.cursor = index
-            self._scroll_to_cursor()
-            self.refresh()
-
-    def on_click(self, event: events.Click) -> None:
-        if event.y < 1 or not self.total:
-            return
-        line = int(self.scroll_offset.y) + event.y - 1
-        if line >= self._lines():
-            return
-        _group, row = self._at_line(line)
-        if row is None:
-            return
-        if event.chain >= 2 and row == self.cursor:
-            self.action_open()
-        else:
-            self.move_cursor(row)
-
-    # -- geometry ---------------------------------------------------------------------------------
-    def _visible(self) -> int:
-        return max(1, self.scrollable_content_region.height - 1)
-
-    def _scroll_to_cursor(self, top: bool = False) -> None:
+    def _scroll_to_cursor(self, top: bool = False) -> bool:
         """Scroll so the cursor's row is in view (with its group's heading when it is the group's first)."""
         if not self.total:
-            return
+            return False
         line = self._line_of(self.cursor)
         first = int(self.scroll_offset.y)
         if top:
             target = 0
         elif line <= first:
             target = line - 1 if self._at_line(line - 1)[1] is None else line
-        elif line >= first + self._visible():
-            target = line - self._visible() + 1
+        elif line >= first + self._visible_rows():
+            target = line - self._visible_rows() + 1
         else:
-            return
+            return False
         self.scroll_to(y=max(0, target), animate=False, force=True)
+        return max(0, target) != first
 
-    def on_resize(self, _event: events.Resize) -> None:
-        self.virtual_size = Size(self.scrollable_content_region.width, self._lines() + 1)
-        self._scroll_to_cursor()
+    def _redraw_rows(self, *rows: int) -> None:
         self.refresh()
 
-    def _columns(self) -> list[tuple[Column, int]]:
-        width = self.scrollable_content_region.width - 2  # a margin of one cell each side
-        if width != self._layout_width:
-            self._layout = layout(width)
-            self._layout_width = width
-        return self._layout
-
     # -- drawing ----------------------------------------------------------------------------------
-    def _style(self, name: str) -> Style:
-        style = self._style_cache.get(name)
-        if style is None:
-            partial = self.get_component_rich_style(name, partial=True)
-            full = self.get_component_rich_style(name)
-            style = partial + Style(color=full.color if partial.color else None,
-                                    bgcolor=full.bgcolor if partial.bgcolor else None)
-            self._style_cache[name] = style
-        return style
-
-    def notify_style_update(self) -> None:
-        self._style_cache.clear()
-        super().notify_style_update()
-
-    def _on_focus(self, event: events.Focus) -> None:
-        self._style_cache.clear()
-        super()._on_focus(event)
-
-    def _on_blur(self, event: events.Blur) -> None:
-        self._style_cache.clear()
-        super()._on_blur(event)
-
-    def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        base = self.rich_style
-        if y == 0:
-            return self._header(width, base)
-        line = int(self.scroll_offset.y) + y - 1
-        if self.total is None or self.total == 0:
-            text = ("Loading…" if self.total is None else self.empty_text) if y == 1 else ""
-            return Strip([Segment(fit("  " + text, width), base + self._style("agenda-table--placeholder"))], width)
-        if line >= self._lines():
-            return Strip.blank(width, base)
+    def _render_data_line(self, line: int, width: int, base: Style) -> Strip:
         group, row = self._at_line(line)
-        if row is None:
-            name = "agenda-table--group-overdue" if group.bucket == "overdue" else "agenda-table--group"
-            return Strip([Segment(fit(self._heading_text(group), width), base + self._style(name))], width)
-        data = self.row_at(row)
-        if data is None:
-            self._want(row // PAGE)
-            style = base + self._style("agenda-table--placeholder")
-            if row == self.cursor:
-                style += self._style("agenda-table--cursor")
-            return Strip([Segment(fit(" " + "·" * 6 + "  loading…", width), style)], width)
-        self._pages.move_to_end(row // PAGE)
-        if row % PAGE >= PAGE - 10:
-            self._want(row // PAGE + 1)
-        return self._row(row, data, width, base)
+        if row is not None:
+            return self._render_row(row, width, base)
+        name = "agenda-table--group-overdue" if group.bucket == "overdue" else "agenda-table--group"
+        return Strip([Segment(fit(self._heading_text(group), width), base + self._style(name))], width)
 
     def _heading_text(self, group: Group) -> str:
         return f" {group.label} · {group.count}"
-
-    def _want(self, page: int) -> None:
-        if page < 0 or page in self._pages or page in self._wanted or page * PAGE >= (self.total or 0):
-            return
-        self._wanted.add(page)
-        self.post_message(self.PageWanted(self, page * PAGE, self.generation))
-
-    def _header(self, width: int, base: Style) -> Strip:
-        style = base + self._style("agenda-table--header")
-        segments = [Segment(" ", style)]
-        for col, w in self._columns():
-            segments += [Segment(fit(col.title, w, col.right), style), Segment(" " * SEP, style)]
-        return Strip(segments).adjust_cell_length(width, style)
 
     def _row(self, index: int, row: Row, width: int, base: Style) -> Strip:
         style = base
@@ -441,9 +218,5 @@ class AgendaTable(ScrollView, can_focus=True, inherit_bindings=False):
         when_style = style + self._style("agenda-table--overdue" if due == "overdue" else "agenda-table--today"
                                          ) if due in ("overdue", "today") else style
         muted = style + self._style("agenda-table--muted")
-        segments = [Segment(" ", style)]
-        for col, w in self._columns():
-            text = fit(CELL[col.key](row), w, col.right)
-            cell = when_style if col.key in ("date", "time") else muted if col.key == "note" else style
-            segments += [Segment(text, cell), Segment(" " * SEP, style)]
-        return Strip(segments).adjust_cell_length(width, style)
+        styles = {"date": when_style, "time": when_style, "note": muted}
+        return self._cells([Segment(" ", style)], row, width, style, styles)

@@ -4,58 +4,30 @@ The table knows how many rows match (`total`) and keeps a small cache of pages (
 While a page is missing it draws dim placeholder rows and posts `PageWanted(offset)`; the screen
 runs the query in a worker and hands the rows back with `set_page`. Nothing here touches the
 database, and each repaint costs O(visible rows), so 100k leads scroll as fast as 100.
+The paging, cursor and drawing machinery is `PagedTable`'s (paged_table.py); here are the columns,
+the marks and the sort.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from leaddesk import clock
 from leaddesk.textsafe import safe_line
+from leaddesk.widgets.paged_table import PAGE, SEP, Column, PagedTable, Row, layout_columns
 
-PAGE = 100
-"""Rows per page: the unit the table asks for and caches."""
-MAX_PAGES = 40
-"""Pages kept in the cache (least recently drawn go first)."""
-PREFETCH = 10
-"""Drawing a row this close to a page's edge asks for the neighbouring page too."""
-SEP = 1
-"""Blank cells between columns."""
 MARK = "✓"
 SLA_MARK = "!"
 """In the mark column of a lead that breached the first-contact SLA (store/sla.py), on the error colour."""
 OPEN_CATEGORIES = ("open", "qualified")
 CLOSED_CATEGORIES = ("won", "lost")
-
-Row = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Column:
-    """A column: `key` is also the sort key; flexible columns (weight > 0) share the spare width.
-    `drop` > 0 marks columns left out when the table is too narrow (1 goes first)."""
-
-    key: str
-    title: str
-    width: int
-    weight: int = 0
-    most: int | None = None
-    right: bool = False
-    drop: int = 0
-
 
 COLUMNS: tuple[Column, ...] = (
     Column("number", "#", 6, right=True),
@@ -76,44 +48,7 @@ COLUMNS: tuple[Column, ...] = (
 
 def layout(width: int) -> list[tuple[Column, int]]:
     """Columns shown at `width` cells (mark column excluded) with their widths."""
-    shown = list(COLUMNS)
-
-    def needed(cols: list[Column]) -> int:
-        return sum(c.width for c in cols) + SEP * max(0, len(cols) - 1)
-
-    for rank in sorted({c.drop for c in COLUMNS if c.drop}):
-        if needed(shown) <= width:
-            break
-        shown = [c for c in shown if c.drop != rank]
-    widths = {c.key: c.width for c in shown}
-    spare = width - needed(shown)
-    growing = [c for c in shown if c.weight]
-    while spare > 0 and growing:
-        weights = sum(c.weight for c in growing)
-        given = 0
-        for c in growing:
-            share = max(1, spare * c.weight // weights)
-            if c.most is not None:
-                share = min(share, c.most - widths[c.key])
-            share = min(share, spare - given)
-            widths[c.key] += share
-            given += share
-        spare -= given
-        growing = [c for c in growing if c.most is None or widths[c.key] < c.most]
-        if given == 0:
-            break
-    return [(c, widths[c.key]) for c in shown]
-
-
-def fit(text: str, width: int, right: bool = False) -> str:
-    """`text` cut (with "…") or padded to exactly `width` cells."""
-    if width <= 0:
-        return ""
-    size = cell_len(text)
-    if size > width:
-        return set_cell_size(text, width - 1) + "…"
-    pad = " " * (width - size)
-    return pad + text if right else text + pad
+    return layout_columns(COLUMNS, width)
 
 
 def _priority(row: Row) -> str:
@@ -138,8 +73,15 @@ CELL: dict[str, Callable[[Row], str]] = {
 """Cell text from a row, control characters made visible: rows go out as plain segments, never markup."""
 
 
-class LeadTable(ScrollView, can_focus=True, inherit_bindings=False):
+
+class LeadTable(PagedTable):
     """A scrolling table of leads with a fixed header, a cursor row and multi-select marks."""
+
+    COLUMNS = COLUMNS
+    CELLS = CELL
+    PREFIX = "lead-table"
+    INDENT = 1 + SEP  # the mark column and its gap
+    GUTTER = 1 + SEP
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up,k", "cursor(-1)", "Up", show=False, id="list.up"),
@@ -166,12 +108,6 @@ class LeadTable(ScrollView, can_focus=True, inherit_bindings=False):
 
     DEFAULT_CSS = """
     LeadTable {
-        height: 1fr;
-        overflow-x: hidden;
-        overflow-y: auto;
-        scrollbar-size-vertical: 1;
-        background: $surface;
-        color: $foreground;
         & > .lead-table--header { text-style: bold; background: $panel; color: $foreground; }
         & > .lead-table--sorted { color: $accent; }
         & > .lead-table--cursor {
@@ -192,31 +128,15 @@ class LeadTable(ScrollView, can_focus=True, inherit_bindings=False):
     }
     """
 
-    class PageWanted(Message):
+    class PageWanted(PagedTable.PageWanted):
         """Rows `offset` .. `offset + PAGE` are needed (their page is not cached)."""
 
-        def __init__(self, table: LeadTable, offset: int, generation: int) -> None:
-            super().__init__()
-            self.table = table
-            self.offset = offset
-            self.generation = generation
+        table: LeadTable
 
-        @property
-        def control(self) -> LeadTable:
-            return self.table
-
-    class Opened(Message):
+    class Opened(PagedTable.Opened):
         """The user wants lead `number`'s card; `siblings` are the loaded lead numbers in table order."""
 
-        def __init__(self, table: LeadTable, number: int, siblings: list[int]) -> None:
-            super().__init__()
-            self.table = table
-            self.number = number
-            self.siblings = siblings
-
-        @property
-        def control(self) -> LeadTable:
-            return self.table
+        table: LeadTable
 
     class MarksChanged(Message):
         """The set of marked leads changed."""
@@ -232,20 +152,11 @@ class LeadTable(ScrollView, can_focus=True, inherit_bindings=False):
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self.total: int | None = None
-        """Rows matching the query; None until the first count arrives."""
-        self.cursor = 0
+        self.empty_text = "No leads match: / changes the search, f the filters."
         self.marked: set[int] = set()
         """Lead numbers marked for bulk changes (kept across reloads and filter changes)."""
         self.sort_key = "number"
         self.descending = False
-        self.generation = 0
-        """Bumped by `reset`: pages asked for before it are dropped when they arrive."""
-        self._pages: OrderedDict[int, list[Row]] = OrderedDict()
-        self._wanted: set[int] = set()
-        self._layout: list[tuple[Column, int]] = layout(80)
-        self._layout_width = -1
-        self._style_cache: dict[str, Style] = {}
         self._seen = (0, 0)
         """The rows on screen, as last drawn or scrolled to (read by worker threads)."""
 
@@ -254,40 +165,11 @@ class LeadTable(ScrollView, can_focus=True, inherit_bindings=False):
               keep: int | None = None) -> None:
         """Show a new result: `total` rows, some pages already loaded (page index -> rows).
         The cursor goes to lead `keep` if it is in those pages, else to row `cursor` (clamped)."""
-        self.generation += 1
-        self.total = total
-        self._pages.clear()
-        self._wanted.clear()
-        for index, rows in sorted((pages or {}).items()):
-            self._pages[index] = rows
-        if keep is not None:
-            for index, rows in self._pages.items():
-                found = next((i for i, r in enumerate(rows) if r["number"] == keep), None)
-                if found is not None:
-                    cursor = index * PAGE + found
-                    break
-        self.cursor = max(0, min(cursor, total - 1))
-        self._update_virtual_size()
-        self._scroll_to_cursor(top=keep is None and cursor == 0)
-        self._seen = self._window()
-        self.refresh()
-
-    def set_page(self, offset: int, rows: list[Row], generation: int) -> None:
-        """Rows from `offset` (a multiple of PAGE) for the query of `generation`; stale answers are dropped."""
-        if generation != self.generation:
-            return
-        index = offset // PAGE
-        self._wanted.discard(index)
-        self._pages[index] = rows
-        self._pages.move_to_end(index)
-        self._evict()
-        top, bottom = self._window()
-        if offset <= bottom and offset + PAGE > top:
-            self.refresh()
+        self._show(total, pages, cursor, keep)
 
     def forget_wanted(self, offset: int) -> None:
         """The screen chose not to load this page (scrolled past it): ask again if it is drawn later."""
-        self._wanted.discard(offset // PAGE)
+        super().forget_wanted(offset)
         if self.page_needed(offset):  # scrolled back meanwhile: draw it again, which asks again
             self.refresh()
 
@@ -303,41 +185,15 @@ class LeadTable(ScrollView, can_focus=True, inherit_bindings=False):
         self.refresh()
 
     # -- what the screen reads ----------------------------------------------------------------
-    def row_at(self, index: int) -> Row | None:
-        """The loaded row at `index`, or None while its page is missing."""
-        page = self._pages.get(index // PAGE)
-        if page is None or index % PAGE >= len(page):
-            return None
-        return page[index % PAGE]
-
     @property
     def cursor_lead(self) -> Row | None:
         """The row under the cursor (None while loading or when nothing matches)."""
-        return self.row_at(self.cursor) if self.total else None
+        return self.cursor_row
 
     @property
     def column_keys(self) -> list[str]:
         """The keys of the columns shown at the current width, in order."""
         return [c.key for c, _w in self._columns()]
-
-    def loaded_numbers(self) -> list[int]:
-        """Lead numbers of the loaded pages next to the cursor's, in table order."""
-        here = self.cursor // PAGE
-        if here not in self._pages:
-            return []
-        first = here
-        while first - 1 in self._pages:
-            first -= 1
-        numbers: list[int] = []
-        index = first
-        while index in self._pages:
-            numbers.extend(r["number"] for r in self._pages[index])
-            index += 1
-        return numbers
-
-    def page_offsets(self) -> list[int]:
-        """Offsets of the cached pages (for tests and diagnostics)."""
-        return sorted(i * PAGE for i in self._pages)
 
     # -- marks --------------------------------------------------------------------------------
     def mark(self, numbers: Iterable[int]) -> None:
@@ -354,19 +210,6 @@ class LeadTable(ScrollView, can_focus=True, inherit_bindings=False):
         self.refresh()
         self.post_message(self.MarksChanged(self, len(self.marked)))
 
-    # -- actions ------------------------------------------------------------------------------
-    def action_cursor(self, delta: int) -> None:
-        self.move_cursor(self.cursor + delta)
-
-    def action_page(self, direction: int) -> None:
-        self.move_cursor(self.cursor + direction * max(1, self._visible_rows() - 1))
-
-    def action_first(self) -> None:
-        self.move_cursor(0)
-
-    def action_last(self) -> None:
-        self.move_cursor((self.total or 0) - 1)
-
     def action_toggle_mark(self) -> None:
         row = self.cursor_lead
         if row is None:
@@ -374,164 +217,24 @@ class LeadTable(ScrollView, can_focus=True, inherit_bindings=False):
         self.marked.symmetric_difference_update({row["number"]})
         self._marks_changed()
 
-    def action_open(self) -> None:
-        row = self.cursor_lead
-        if row is not None:
-            self.post_message(self.Opened(self, row["number"], self.loaded_numbers()))
-
-    def move_cursor(self, index: int) -> None:
-        """Put the cursor on row `index` (clamped) and scroll it into view."""
-        if not self.total:
-            return
-        index = max(0, min(index, self.total - 1))
-        if index == self.cursor:
-            return
-        old = self.cursor
-        self.cursor = index
-        if not self._scroll_to_cursor():
-            self.refresh_lines(old + 1)
-            self.refresh_lines(index + 1)
-
-    # -- mouse --------------------------------------------------------------------------------
-    def on_click(self, event: events.Click) -> None:
-        if event.y < 1 or not self.total:
-            return
-        index = int(self.scroll_offset.y) + event.y - 1
-        if index >= self.total:
-            return
-        if event.chain >= 2 and index == self.cursor:
-            self.action_open()
-        else:
-            self.move_cursor(index)
-
-    # -- geometry -----------------------------------------------------------------------------
-    def _visible_rows(self) -> int:
-        """Data rows that fit under the header."""
-        return max(1, self.scrollable_content_region.height - 1)
-
+    # -- what is on screen --------------------------------------------------------------------
     def _window(self) -> tuple[int, int]:
         """First and last row index on screen."""
         top = int(self.scroll_offset.y)
         return top, top + self._visible_rows() - 1
 
-    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
-        super().watch_scroll_y(old_value, new_value)
+    def _view_moved(self) -> None:
         self._seen = self._window()
 
-    def _update_virtual_size(self) -> None:
-        self.virtual_size = Size(self.scrollable_content_region.width, (self.total or 0) + 1)
-
-    def _scroll_to_cursor(self, top: bool = False) -> bool:
-        """Scroll so the cursor row is visible (with `top`, to the top row); True if the view moved."""
-        first, bottom = self._window()
-        if top or self.cursor < first:
-            target = self.cursor
-        elif self.cursor > bottom:
-            target = self.cursor - self._visible_rows() + 1
-        else:
-            return False
-        if target == first:
-            return False
-        self.scroll_to(y=target, animate=False, force=True)
-        return True
-
-    def on_resize(self, _event: events.Resize) -> None:
-        self._update_virtual_size()
-        self._scroll_to_cursor()
-        self._seen = self._window()
-        self.refresh()
-
-    def _columns(self) -> list[tuple[Column, int]]:
-        width = self.scrollable_content_region.width - 1 - SEP  # the mark column and its gap
-        if width != self._layout_width:
-            self._layout = layout(width)
-            self._layout_width = width
-        return self._layout
+    def _page_shown(self, offset: int) -> bool:
+        top, bottom = self._window()
+        return offset <= bottom and offset + PAGE > top
 
     # -- drawing ------------------------------------------------------------------------------
-    def _style(self, name: str) -> Style:
-        """What a component class adds to a row: its attributes, and its colours blended onto the background."""
-        style = self._style_cache.get(name)
-        if style is None:
-            partial = self.get_component_rich_style(name, partial=True)
-            full = self.get_component_rich_style(name)
-            style = partial + Style(color=full.color if partial.color else None,
-                                    bgcolor=full.bgcolor if partial.bgcolor else None)
-            self._style_cache[name] = style
-        return style
-
-    def notify_style_update(self) -> None:
-        self._style_cache.clear()
-        super().notify_style_update()
-
-    def _on_focus(self, event: events.Focus) -> None:
-        self._style_cache.clear()
-        super()._on_focus(event)
-
-    def _on_blur(self, event: events.Blur) -> None:
-        self._style_cache.clear()
-        super()._on_blur(event)
-
-    def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        base = self.rich_style
-        if y == 0:
-            return self._header(width, base)
-        index = int(self.scroll_offset.y) + y - 1
-        if self.total is None:
-            return self._message("Loading…" if y == 1 else "", width, base)
-        if self.total == 0:
-            return self._message("No leads match: / changes the search, f the filters." if y == 1 else "",
-                                 width, base)
-        if index >= self.total:
-            return Strip.blank(width, base)
-        row = self.row_at(index)
-        if row is None:
-            self._want(index // PAGE)
-            return self._placeholder(index, width, base)
-        self._pages.move_to_end(index // PAGE)
-        offset = index % PAGE
-        if offset >= PAGE - PREFETCH and index + PREFETCH < self.total:
-            self._want(index // PAGE + 1)
-        elif offset < PREFETCH and index >= PREFETCH:
-            self._want(index // PAGE - 1)
-        return self._row(index, row, width, base)
-
-    def _want(self, page: int) -> None:
-        if page < 0 or page in self._pages or page in self._wanted:
-            return
-        if page * PAGE >= (self.total or 0):
-            return
-        self._wanted.add(page)
-        self.post_message(self.PageWanted(self, page * PAGE, self.generation))
-
-    def _evict(self) -> None:
-        while len(self._pages) > MAX_PAGES:
-            self._pages.popitem(last=False)
-
-    def _header(self, width: int, base: Style) -> Strip:
-        style = base + self._style("lead-table--header")
-        sorted_style = style + self._style("lead-table--sorted")
-        segments = [Segment(" " * (1 + SEP), style)]
-        for col, w in self._columns():
-            title = col.title
-            if col.key == self.sort_key:
-                title += "▼" if self.descending else "▲"
-                segments.append(Segment(fit(title, w, col.right), sorted_style))
-            else:
-                segments.append(Segment(fit(title, w, col.right), style))
-            segments.append(Segment(" " * SEP, style))
-        return Strip(segments).adjust_cell_length(width, style)
-
-    def _message(self, text: str, width: int, base: Style) -> Strip:
-        style = base + self._style("lead-table--placeholder")
-        return Strip([Segment(fit("  " + text, width), style)], width)
-
-    def _placeholder(self, index: int, width: int, base: Style) -> Strip:
-        style = base + self._style("lead-table--placeholder")
-        if index == self.cursor:
-            style += self._style("lead-table--cursor")
-        return Strip([Segment(fit("  " + "·" * 6 + "  loading…", width), style)], width)
+    def _title(self, col: Column, style: Style) -> tuple[str, Style]:
+        if col.key != self.sort_key:
+            return col.title, style
+        return col.title + ("▼" if self.descending else "▲"), style + self._style("lead-table--sorted")
 
     def _row(self, index: int, row: Row, width: int, base: Style) -> Strip:
         style = base
@@ -544,21 +247,16 @@ class LeadTable(ScrollView, can_focus=True, inherit_bindings=False):
         if index == self.cursor:
             style += self._style("lead-table--cursor")
         followup = row.get("followup_on")
-        due_style: Style | None = None
+        styles: dict[str, Style] = {}
         if followup and category in OPEN_CATEGORIES:
             today = clock.today().isoformat()
             if followup < today:
-                due_style = style + self._style("lead-table--overdue")
+                styles["followup"] = style + self._style("lead-table--overdue")
             elif followup == today:
-                due_style = style + self._style("lead-table--due")
+                styles["followup"] = style + self._style("lead-table--due")
         if row.get("sla_breached"):
             segments = [Segment(MARK if marked else SLA_MARK, style + self._style("lead-table--sla")),
                         Segment(" " * SEP, style)]
         else:
             segments = [Segment((MARK if marked else " ") + " " * SEP, style)]
-        for col, w in self._columns():
-            text = fit(CELL[col.key](row), w, col.right)
-            cell_style = due_style if (due_style is not None and col.key == "followup") else style
-            segments.append(Segment(text, cell_style))
-            segments.append(Segment(" " * SEP, style))
-        return Strip(segments).adjust_cell_length(width, style)
+        return self._cells(segments, row, width, style, styles)
