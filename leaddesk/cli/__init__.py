@@ -17,6 +17,14 @@ GLOBAL_OPTIONS = ("--db", "--user")
 
 def split_globals(argv: list[str]) -> tuple[dict[str, str], list[str]]:
     """Take `--db X` / `--user X` (also `--db=X`) from anywhere before `--`; return them and the rest."""
+    return take_options(argv, GLOBAL_OPTIONS)
+
+
+def take_options(argv: list[str], names: tuple[str, ...], *, strict: bool = False) -> tuple[dict[str, str], list[str]]:
+    """Take `--name VALUE` / `--name=VALUE` options among `names` from the arguments before a `--`; return
+    {name without dashes: value} and the other arguments. `strict` (a command's own options) refuses with
+    ValueError a missing value, an option given twice and any other `--option`; otherwise (the global options,
+    before the command is known) those stay in the rest for the command to judge."""
     found: dict[str, str] = {}
     rest: list[str] = []
     i = 0
@@ -26,14 +34,20 @@ def split_globals(argv: list[str]) -> tuple[dict[str, str], list[str]]:
             rest.extend(argv[i:])
             break
         name, eq, value = arg.partition("=")
-        if name in GLOBAL_OPTIONS:
+        if name in names:
             if not eq:
                 if i + 1 >= len(argv):
+                    if strict:
+                        raise ValueError(f"{name} needs a value")
                     rest.append(arg)
                     break
                 value = argv[i + 1]
                 i += 1
+            if strict and name[2:] in found:
+                raise ValueError(f"{name} is given twice")
             found[name[2:]] = value
+        elif strict and arg.startswith("--") and len(arg) > 2:
+            raise ValueError(f"no such option {name}")
         else:
             rest.append(arg)
         i += 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 
+from leaddesk.cli import take_options
 from leaddesk.store.errors import LeadDeskError
 
 USAGE = {
@@ -57,30 +58,8 @@ def run(argv: list[str], *, db: str | None = None, user: str | None = None) -> i
 
 
 def _options(args: list[str], names: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
-    """Take `--name VALUE` / `--name=VALUE` options from the arguments (before a `--`)."""
-    rest: list[str] = []
-    found: dict[str, str] = {}
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if arg == "--":
-            rest.extend(args[i:])
-            break
-        name, eq, value = arg.partition("=")
-        if name in names:
-            if not eq:
-                if i + 1 >= len(args):
-                    raise ValueError(f"{name} needs a value")
-                i += 1
-                value = args[i]
-            if name[2:] in found:
-                raise ValueError(f"{name} is given twice")
-            found[name[2:]] = value
-        elif arg.startswith("--") and len(arg) > 2:
-            raise ValueError(f"no such option {name}")
-        else:
-            rest.append(arg)
-        i += 1
+    """Take a quick command's own `--name VALUE` / `--name=VALUE` options from its arguments (before a `--`)."""
+    found, rest = take_options(args, names, strict=True)
     return rest, found
 
 
