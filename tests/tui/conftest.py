@@ -46,8 +46,10 @@ def frozen_clock() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def no_reminders(monkeypatch: pytest.MonkeyPatch) -> None:
     """The follow-up reminders (a notification on opening, the overdue count in the header) stay out of the
-    screens under test; tests/tui/test_agenda.py turns them on (`app.reminders = True`) where they are tested."""
+    screens under test; tests/tui/test_agenda.py turns them on (`app.reminders = True`) where they are tested.
+    What the app starts a moment after opening (reminders, score refresh) starts at once, for stable tests."""
     monkeypatch.setattr(LeadDeskApp, "reminders", False)
+    monkeypatch.setattr(LeadDeskApp, "extras_after", 0.0)  # reminders and score refresh start with the desk
 
 
 @pytest.fixture
