@@ -653,14 +653,12 @@ app.add_typer(partner_app, name="partner")
 
 @partner_app.callback()
 def partner_list(ctx: typer.Context, json_: JsonOpt = False) -> None:
-    """List partners (or add one)."""
+    """List partners with leads, won, spend, ROCS and CAC (or add one, record spend, report)."""
     if ctx.invoked_subcommand is not None:
         return
-    rows = reader().partners()
-    if json_:
-        output.emit_json(rows)
-        return
-    output.table(None, ["name", "email", "leads"], [[r["name"], r["email"], r["leads"]] for r in rows])
+    from leaddesk.cli.partners import list_partners
+
+    list_partners(json_)
 
 
 @partner_app.command("add")
@@ -817,5 +815,5 @@ def run_app(argv: list[str], *, db: str | None = None, user: str | None = None) 
 
 
 # Commands that live in their own modules register themselves on `app` (imported last: they use it).
-from leaddesk.cli import assign, capture, dbcopy, dupes, followups, score, sequences, transfer, web, work  # noqa: E402,F401
+from leaddesk.cli import assign, capture, dbcopy, dupes, followups, partners, score, sequences, transfer, web, work  # noqa: E402,F401
 from leaddesk.cli import sla as sla_commands  # noqa: E402,F401

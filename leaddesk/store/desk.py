@@ -1046,6 +1046,42 @@ class Desk:
                                 expected_version=expected_version)
             return {**done, "cursor": cursor, "lead": queries.lead_detail(ctx.tx, lead["id"])}
 
+    # -- partners (issue 7; store/partners.py) ------------------------------------------------------
+    def add_partner_spend(self, partner: str, amount: Any, on: Any = None, note: str = "") -> dict[str, Any]:
+        """Record money spent on a partner (managers): {id, partner, amount_cents, spent_on, note}."""
+        from leaddesk.store import partners
+
+        with self._ctx() as ctx:
+            return partners.add_spend(ctx, partner, amount, on, note)
+
+    def partner_metrics(self, name: str | None = None, since: Any = None, until: Any = None) -> dict[str, Any]:
+        """One partner's metrics over the period (all partners without a name); see `partners.metrics`."""
+        from leaddesk.store import partners
+
+        first, last = partners.period(since, until)
+        with self._read() as tx:
+            partner_id = partners.find(tx, name)["id"] if name is not None else None
+            return partners.metrics(tx, partner_id, first, last)
+
+    def partner_overview(self, since: Any = None, until: Any = None) -> list[dict[str, Any]]:
+        """Every partner with its metrics over the period: [{id, name, email, leads, won, ..., why}]."""
+        from leaddesk.store import partners
+
+        first, last = partners.period(since, until)
+        with self._read() as tx:
+            return partners.overview(tx, first, last)
+
+    def partner_report(self, name: str, since: Any = None, until: Any = None) -> dict[str, Any]:
+        """{partner {name, email}, since, until, metrics, leads (the status-only table)} in one read."""
+        from leaddesk.store import partners
+
+        first, last = partners.period(since, until)
+        with self._read() as tx:
+            found = partners.find(tx, name)
+            return {"partner": {"name": found["name"], "email": found["email"]}, "since": first, "until": last,
+                    "metrics": partners.metrics(tx, found["id"], first, last),
+                    "leads": partners.status_table(tx, found["id"], first, last)}
+
 
 DEAL_SELECT = (
     "SELECT d.id, d.title, d.value_cents, d.expected_close, d.state, d.pipeline_id, p.name AS pipeline,"
