@@ -134,8 +134,34 @@ def run(app: LeadDeskApp, scenario: Scenario, size: tuple[int, int] = (80, 24), 
                 start(app)
                 await calm(pilot)
             await scenario(pilot)
-            assert not [n for n in app._notifications
-                        if n.title == "Unexpected error" or str(n.message).startswith("internal error")]
+            assert_no_internal_error(app)
+
+    asyncio.run(main())
+
+
+def assert_no_internal_error(app: LeadDeskApp) -> None:
+    """No screen hit a bug: nothing notified as an unexpected or internal error."""
+    assert not [n for n in app._notifications
+                if n.title == "Unexpected error" or str(n.message).startswith("internal error")]
+
+
+CardBody = Callable[[Pilot[None], Any], Awaitable[None]]
+
+
+def on_card(app: LeadDeskApp, number: int, body: CardBody, size: tuple[int, int] = (80, 24)) -> None:
+    """Start the app, open lead `number`'s card over the board, run `body(pilot, card screen)`; no internal
+    error may be notified."""
+    from leaddesk.screens.lead_card import LeadCardScreen
+
+    async def main() -> None:
+        async with app.run_test(size=size) as pilot:
+            await calm(pilot)
+            app.open_lead(number, [number])
+            await calm(pilot)
+            screen = app.screen
+            assert isinstance(screen, LeadCardScreen)
+            await body(pilot, screen)
+            assert_no_internal_error(app)
 
     asyncio.run(main())
 

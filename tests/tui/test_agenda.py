@@ -24,7 +24,7 @@ from leaddesk.store.queries import LeadFilter
 from leaddesk.widgets.agenda_table import AgendaTable
 from leaddesk.widgets.board import Board
 
-from .conftest import SIZES, calm, snapshot_of
+from .conftest import SIZES, assert_no_internal_error, calm, snapshot_of
 
 Scenario = Callable[[Pilot[None]], Awaitable[None]]
 
@@ -37,8 +37,7 @@ def drive(app: LeadDeskApp, scenario: Scenario, size: tuple[int, int] = (100, 30
         async with app.run_test(size=size) as pilot:
             await calm(pilot)
             await scenario(pilot)
-            assert not [n for n in app._notifications
-                        if n.title == "Unexpected error" or str(n.message).startswith("internal error")]
+            assert_no_internal_error(app)
 
     asyncio.run(main())
 

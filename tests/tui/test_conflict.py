@@ -6,7 +6,6 @@ No asyncio plugin is installed: Pilot tests are sync tests that run their body w
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -23,25 +22,14 @@ from leaddesk.store.desk import Desk
 from leaddesk.store.queries import LeadFilter
 from leaddesk.widgets.lead_form import LeadForm
 
-from .conftest import SIZES, calm
+from .conftest import SIZES, calm, on_card
 
 SNAPSHOT_LEAD = 54  # ann's qualified lead of the card snapshots
 
 
 def run(app: LeadDeskApp, number: int, body: Callable[[Pilot[None], LeadCardScreen], Awaitable[None]],
         size: tuple[int, int] = (80, 24)) -> None:
-    async def main() -> None:
-        async with app.run_test(size=size) as pilot:
-            await calm(pilot)
-            app.open_lead(number, [number])
-            await calm(pilot)
-            screen = app.screen
-            assert isinstance(screen, LeadCardScreen)
-            await body(pilot, screen)
-            assert not [n for n in pilot.app._notifications
-                        if n.title == "Unexpected error" or str(n.message).startswith("internal error")]
-
-    asyncio.run(main())
+    on_card(app, number, body, size)
 
 
 def open_lead(desk: Desk) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from leaddesk.store.errors import NotFound
 from leaddesk.store.queries import LeadFilter
 from leaddesk.widgets.lead_form import LeadForm
 
-from .conftest import calm
+from .conftest import assert_no_internal_error, calm
 
 Body = Callable[[Pilot[None], LeadCardScreen], Awaitable[None]]
 
@@ -45,8 +45,7 @@ def run(app: LeadDeskApp, number: int, body: Body, siblings: list[int] | None = 
             screen = app.screen
             assert isinstance(screen, LeadCardScreen)
             await body(pilot, screen)
-            assert not [n for n in pilot.app._notifications  # no bug swallowed by the worker plumbing
-                        if n.title == "Unexpected error" or str(n.message).startswith("internal error")]
+            assert_no_internal_error(pilot.app)
 
     asyncio.run(main())
 

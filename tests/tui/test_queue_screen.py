@@ -21,7 +21,7 @@ from leaddesk.screens.queue import OutcomeDialog, QueueLostDialog, QueueScreen
 from leaddesk.settings import Settings
 from leaddesk.store.desk import Desk
 
-from .conftest import SIZES, calm, snapshot_of, text_of
+from .conftest import SIZES, assert_no_internal_error, calm, snapshot_of, text_of
 
 Scenario = Callable[[Pilot[None]], Awaitable[None]]
 
@@ -43,8 +43,7 @@ def run(app: LeadDeskApp, scenario: Scenario, size: tuple[int, int] = (80, 24), 
             await calm(pilot)
             assert isinstance(app.screen, QueueScreen)
             await scenario(pilot)
-            assert not [n for n in app._notifications
-                        if n.title == "Unexpected error" or str(n.message).startswith("internal error")]
+            assert_no_internal_error(app)
 
     asyncio.run(main())
 

@@ -32,7 +32,7 @@ from leaddesk.store.queries import LeadFilter
 from leaddesk.widgets.lead_form import LeadForm
 from leaddesk.widgets.lead_table import LeadTable
 
-from .conftest import calm, rows_of, text_of
+from .conftest import assert_no_internal_error, calm, rows_of, text_of
 
 Scenario = Callable[[Pilot[None]], Awaitable[None]]
 
@@ -72,8 +72,7 @@ def run(app: LeadDeskApp, scenario: Scenario, size: tuple[int, int] = (80, 24)) 
             await calm(pilot)
             await app.push_screen(Screen())
             await scenario(pilot)
-            assert not [n for n in app._notifications
-                        if n.title == "Unexpected error" or str(n.message).startswith("internal error")]
+            assert_no_internal_error(app)
 
     asyncio.run(main())
 

@@ -27,7 +27,7 @@ from leaddesk.widgets.bant import BantChecklist
 from leaddesk.widgets.lead_table import LeadTable
 from leaddesk.widgets.score_panel import ScorePanel
 
-from .conftest import SIZES, calm, settle
+from .conftest import SIZES, calm, on_card, settle
 
 RULES = """
 [score]
@@ -88,19 +88,11 @@ Body = Callable[[Pilot[None], LeadCardScreen], Awaitable[None]]
 def on_score_tab(app: LeadDeskApp, number: int, body: Body, size: tuple[int, int] = (80, 24)) -> None:
     """Start the app, open lead `number` on its Score tab, run `body`."""
 
-    async def main() -> None:
-        async with app.run_test(size=size) as pilot:
-            await calm(pilot)
-            app.open_lead(number, [number])
-            await calm(pilot)
-            screen = app.screen
-            assert isinstance(screen, LeadCardScreen)
-            await show_score_tab(pilot, screen)
-            await body(pilot, screen)
-            assert not [n for n in app._notifications
-                        if n.title == "Unexpected error" or str(n.message).startswith("internal error")]
+    async def on_tab(pilot: Pilot[None], screen: LeadCardScreen) -> None:
+        await show_score_tab(pilot, screen)
+        await body(pilot, screen)
 
-    asyncio.run(main())
+    on_card(app, number, on_tab, size)
 
 
 async def show_score_tab(pilot: Pilot[None], screen: LeadCardScreen) -> None:

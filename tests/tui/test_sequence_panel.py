@@ -20,7 +20,7 @@ from leaddesk.screens.leads import PickDialog
 from leaddesk.settings import NurtureSequence, NurtureStep, Settings
 from leaddesk.store.desk import Desk
 
-from .conftest import calm
+from .conftest import assert_no_internal_error, calm
 
 LEAD = 119  # ann's, Contacted, with an email address: Sarah Martinez, Parkside Family Dental
 SETTINGS = Settings(sequences={
@@ -69,8 +69,7 @@ def run(app: LeadDeskApp, body: Callable[[Pilot[None], LeadCardScreen], Awaitabl
     async def main() -> None:
         async with app.run_test(size=size) as pilot:
             await body(pilot, await open_card(pilot))
-            assert not [n for n in app._notifications
-                        if n.title == "Unexpected error" or str(n.message).startswith("internal error")]
+            assert_no_internal_error(app)
 
     asyncio.run(main())
 

@@ -19,7 +19,7 @@ from leaddesk.screens.users import AddUserDialog, RoleDialog, UsersScreen, Users
 from leaddesk.settings import Settings
 from leaddesk.store.desk import Desk
 
-from .conftest import SIZES, calm, rows_of, text_of
+from .conftest import SIZES, assert_no_internal_error, calm, rows_of, text_of
 
 Scenario = Callable[[Pilot[None]], Awaitable[None]]
 DEMO_USERS = ["ann", "kim", "lee", "mia", "raj", "tom"]
@@ -38,8 +38,7 @@ def run(app: LeadDeskApp, scenario: Scenario, size: tuple[int, int] = (80, 24)) 
             await calm(pilot)
             assert isinstance(app.screen, UsersScreen)
             await scenario(pilot)
-            assert not [n for n in app._notifications
-                        if n.title == "Unexpected error" or str(n.message).startswith("internal error")]
+            assert_no_internal_error(app)
 
     asyncio.run(main())
 
