@@ -239,6 +239,9 @@ class IntakeServer:
             stream.flush()
 
     # -- running ---------------------------------------------------------------------------------
+    on_ready: Callable[[], None] | None = None
+    """Called once the server answers and Ctrl+C stops it gracefully (the CLI says "listening" then)."""
+
     def serve_forever(self, poll_interval: float = 0.5) -> None:
         """Serve until `shutdown()`, Ctrl+C or SIGTERM; return once the requests in flight are answered.
         (`poll_interval` is accepted for socketserver's signature; nothing polls.)"""
@@ -308,6 +311,8 @@ class IntakeServer:
                 for signum in (signal.SIGINT, signal.SIGTERM):
                     handled[signum] = signal.getsignal(signum)
                     loop.add_signal_handler(signum, on_signal)
+            if self.on_ready is not None:
+                self.on_ready()
             await self._stop.wait()
             await site.stop()  # no new connections
             # Once the runner shuts down, aiohttp reads nothing more from a connection: first give the bodies
@@ -522,9 +527,11 @@ def make_server(desk: Any, host: str = "127.0.0.1", port: int = 8080, token: str
         raise LeadDeskError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
-def serve(server: IntakeServer) -> None:
+def serve(server: IntakeServer, on_ready: Callable[[], None] | None = None) -> None:
     """Serve until Ctrl+C, SIGTERM (when in the main thread) or `server.shutdown()`, waiting for requests in
-    flight; then release the socket."""
+    flight; then release the socket. `on_ready` is called once it answers (aiohttp's import and set-up take a
+    moment after the port is bound)."""
+    server.on_ready = on_ready
     try:
         server.serve_forever()
     except KeyboardInterrupt:  # a second Ctrl+C while stopping, or one before the server was up

@@ -153,8 +153,11 @@ def intake(
     origins = [*d.settings.intake.allow_origins, *(allow_origin or [])]
     server = make_server(d, host, port, token, rate=rate, max_body=max_body, allow_origins=origins)
     shown = f"[{host}]" if ":" in host else host
-    output.note(f"intake: listening on http://{shown}:{server.port}/leads (Ctrl+C stops)")
-    if host not in ("127.0.0.1", "::1", "localhost"):
-        output.note("intake: not on loopback and there is no TLS here: put a TLS reverse proxy in front")
-    serve(server)
+
+    def ready() -> None:  # said once it answers: a script may start posting when it reads this line
+        output.note(f"intake: listening on http://{shown}:{server.port}/leads (Ctrl+C stops)")
+        if host not in ("127.0.0.1", "::1", "localhost"):
+            output.note("intake: not on loopback and there is no TLS here: put a TLS reverse proxy in front")
+
+    serve(server, on_ready=ready)
     output.note("intake: stopped")

@@ -64,7 +64,8 @@ def test_intake_as_an_unknown_user_is_refused_before_it_listens(cli: Cli, monkey
     from leaddesk import intake
 
     served: list[int] = []
-    monkeypatch.setattr(intake, "serve", lambda server: served.append(server.port))  # never blocks the test
+    # never blocks the test:
+    monkeypatch.setattr(intake, "serve", lambda server, on_ready=None: served.append(server.port))
     monkeypatch.setenv("LEADDESK_INTAKE_TOKEN", TOKEN)
     result = cli("--user", "zed", "intake", "--port", "0")
     assert (result.code, result.out, result.err) == (1, "", UNKNOWN)

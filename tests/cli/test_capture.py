@@ -145,6 +145,8 @@ def test_intake_serves_until_interrupted(cli: Cli, monkeypatch: pytest.MonkeyPat
 
     def fake_serve_forever(self: intake.IntakeServer, poll_interval: float = 0.5) -> None:
         served.append(self.port)
+        assert self.on_ready is not None
+        self.on_ready()  # what the real server calls once it answers
         raise KeyboardInterrupt
 
     monkeypatch.setattr(intake.IntakeServer, "serve_forever", fake_serve_forever)
@@ -155,6 +157,20 @@ def test_intake_serves_until_interrupted(cli: Cli, monkeypatch: pytest.MonkeyPat
     lines = result.err.splitlines()
     assert lines[0] == f"intake: listening on http://127.0.0.1:{served[0]}/leads (Ctrl+C stops)"
     assert lines[-1] == "intake: stopped"
+
+
+def test_intake_says_listening_only_once_it_answers(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Ctrl+C before the server is up (aiohttp still importing) stops it without the "listening" line."""
+    from leaddesk import intake
+
+    def interrupted_early(self: intake.IntakeServer, poll_interval: float = 0.5) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(intake.IntakeServer, "serve_forever", interrupted_early)
+    monkeypatch.setenv("LEADDESK_INTAKE_TOKEN", "a-long-enough-token-123")
+    result = cli("intake", "--port", "0")
+    assert result.code == 0, str(result)
+    assert result.err.splitlines() == ["intake: stopped"]
 
 
 def test_hostile_refusal_is_one_line(cli: Cli) -> None:
