@@ -1,4 +1,12 @@
-"""One headless run of the desk for bench/tui.py: prints one JSON line of figures."""
+"""One headless run of the desk for bench/tui.py and bench/run: prints one JSON line of figures.
+
+    _tui_probe.py DB WIDTHxHEIGHT [--quick]
+
+Cold start (from BENCH_SPAWNED, the parent's clock when it spawned this process) to the first frame; the
+board filled; CPU per key on the board; the list filled; CPU per key on the list; opening a lead's card
+(enter) and applying a filter (`o`: open leads only) until the first frame that shows the result; peak RSS.
+--quick presses fewer keys and waits 0.6 s instead of 1 s on the board before the keys.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +17,19 @@ import resource
 import statistics
 import sys
 import time
+from typing import Any
 
 SPAWNED = float(os.environ.get("BENCH_SPAWNED", time.time()))
+
+
+def peak_rss_kib() -> int:
+    """This process's peak RSS. Linux: VmHWM, since `ru_maxrss` starts at the parent's peak (a child inherits it
+    at fork and keeps it across exec), which is bench/run's own when it spawns the probe."""
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def main() -> None:
@@ -18,9 +37,12 @@ def main() -> None:
     from leaddesk.store.queries import LeadFilter
 
     db, size = sys.argv[1], sys.argv[2]
+    quick = "--quick" in sys.argv[3:]
+    presses = 4 if quick else 40
     width, height = (int(x) for x in size.split("x"))
     app = make_app(db=db, login="bench")
     figures: dict[str, float] = {}
+    every_key: list[float] = []  # CPU of every key pressed, for the overall p99
 
     async def keys(pilot, key: str, times: int) -> list[float]:  # type: ignore[no-untyped-def]
         spent = []
@@ -29,14 +51,19 @@ def main() -> None:
             await pilot.press(key)
             await pilot.pause()
             spent.append((time.process_time() - started) * 1000)
+        every_key.extend(spent)
         return spent
+
+    def p99(spent: list[float]) -> float:
+        return max(spent) if len(spent) < 100 else statistics.quantiles(spent, n=100)[98]
 
     def board_filled() -> bool:
         from leaddesk.widgets.board import BoardColumn
 
         columns = list(app.screen.query(BoardColumn))
         return bool(columns) and all(
-            column.folded or not column.info.count or column.card(column.visible_range().start) is not None
+            column.folded or not column.info.count or not column.visible_range()
+            or column.card(column.visible_range().start) is not None
             for column in columns)
 
     def list_filled() -> bool:
@@ -46,28 +73,44 @@ def main() -> None:
         return bool(tables) and tables[0].total is not None and (
             not tables[0].total or tables[0].row_at(tables[0].cursor) is not None)
 
+    def card_filled() -> bool:
+        from leaddesk.screens.lead_card import LeadCardScreen
+
+        return isinstance(app.screen, LeadCardScreen) and app.screen.detail is not None
+
     frames: list[float] = []  # when each frame was composed (the moment it would go to the terminal)
+    awaited: dict[str, Any] = {"ready": None, "at": None}  # what `filled` waits for; the first frame that shows it
     display = app._display
 
     def recording_display(screen, renderable) -> None:  # type: ignore[no-untyped-def]
         if renderable is not None:
             frames.append(time.perf_counter())
+            ready = awaited["ready"]
+            if ready is not None and awaited["at"] is None and app.desk is not None and ready():
+                awaited["at"] = frames[-1]  # this frame shows it (a view filled and painted in one turn of the loop)
         display(screen, renderable)
 
     app._display = recording_display  # type: ignore[method-assign]
 
     async def filled(ready) -> float:  # type: ignore[no-untyped-def]
-        """When the first frame showing the filled view was composed (polling the view every 2 ms)."""
-        for _ in range(5000):
-            if app.desk is not None and ready():
-                seen = time.perf_counter()
-                for _ in range(500):
-                    later = [t for t in frames if t >= seen]
-                    if later:
-                        return later[0]
-                    await asyncio.sleep(0.002)
-            await asyncio.sleep(0.002)
-        raise TimeoutError("the view never filled")
+        """When the first frame showing the filled view was composed: checked as each frame is composed, else
+        (the view was filled before this was called) the first frame after polling (every 2 ms) saw it."""
+        awaited.update(ready=ready, at=None)
+        try:
+            for _ in range(5000):
+                if awaited["at"] is not None:
+                    return float(awaited["at"])
+                if app.desk is not None and ready():
+                    seen = time.perf_counter()
+                    for _ in range(500):
+                        later = [t for t in frames if t >= seen]
+                        if awaited["at"] is not None or later:
+                            return float(awaited["at"] if awaited["at"] is not None else later[0])
+                        await asyncio.sleep(0.002)
+                await asyncio.sleep(0.002)
+            raise TimeoutError("the view never filled")
+        finally:
+            awaited["ready"] = None
 
     async def settled(pilot) -> None:  # type: ignore[no-untyped-def]
         for _ in range(200):
@@ -76,30 +119,50 @@ def main() -> None:
             if not app.workers._workers:
                 return
 
+    async def shown_after(pilot, key: str, ready) -> float:  # type: ignore[no-untyped-def]
+        """Milliseconds from pressing `key` to the first frame that shows what `ready` waits for."""
+        started = time.perf_counter()
+        press = asyncio.create_task(pilot.press(key))
+        shown = (await filled(ready) - started) * 1000
+        await press
+        await settled(pilot)
+        return shown
+
     async def auto_pilot(pilot) -> None:  # type: ignore[no-untyped-def]
         figures["first_frame_ms"] = (time.time() - SPAWNED) * 1000
         started = frames[0] if frames else time.perf_counter()
         figures["board_filled_ms"] = (await filled(board_filled) - started) * 1000
-        await asyncio.sleep(1.0)  # the rep reads the board; the other views are built meanwhile
+        await asyncio.sleep(0.6 if quick else 1.0)  # the rep reads the board; the other views are built meanwhile
         await settled(pilot)
-        for name, key, times in (("board_cursor", "down", 40), ("board_move_column", "right", 6)):
+        for name, key, times in (("board_cursor", "down", presses), ("board_move_column", "right", 6)):
             spent = await keys(pilot, key, times)
             figures[f"{name}_median_ms"] = statistics.median(spent)
-            figures[f"{name}_p99_ms"] = max(spent) if len(spent) < 100 else statistics.quantiles(spent, n=100)[98]
-        started = time.perf_counter()
-        press = asyncio.create_task(pilot.press("2"))
-        figures["list_filled_ms"] = (await filled(list_filled) - started) * 1000
-        await press
-        await settled(pilot)
-        for name, key, times in (("list_cursor", "down", 40), ("list_page", "pagedown", 20)):
+            figures[f"{name}_p99_ms"] = p99(spent)
+        figures["list_filled_ms"] = await shown_after(pilot, "2", list_filled)
+        for name, key, times in (("list_cursor", "down", presses), ("list_page", "pagedown", presses // 2)):
             spent = await keys(pilot, key, times)
             figures[f"{name}_median_ms"] = statistics.median(spent)
-            figures[f"{name}_p99_ms"] = max(spent)
+            figures[f"{name}_p99_ms"] = p99(spent)
+        figures["card_open_ms"] = await shown_after(pilot, "enter", card_filled)
+        await pilot.press("escape")
+        await settled(pilot)
+        from leaddesk.widgets.lead_table import LeadTable
+
+        table = app.screen.query_one(LeadTable)
+        generation = table.generation
+
+        def filtered() -> bool:
+            return table.generation != generation and list_filled()
+
+        figures["filter_ms"] = await shown_after(pilot, "o", filtered)
+        figures["filtered_leads"] = table.total or 0
+        figures["keys_p99_ms"] = p99(every_key)
+        figures["keys"] = len(every_key)
         figures["leads"] = app.desk.count_leads(LeadFilter(limit=None)) if app.desk else 0
         app.exit()
 
     app.run(headless=True, size=(width, height), auto_pilot=auto_pilot)
-    figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    figures["peak_rss_mb"] = peak_rss_kib() / 1024
     print(json.dumps(figures))
 
 

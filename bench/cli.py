@@ -111,12 +111,12 @@ def figures(ref: str, phone: str | None) -> list[Figure]:
     return [f for f in figs if phone is not None or f.name != "leaddesk show PHONE"]
 
 
-def measure(env: dict[str, str], ref: str, phone: str | None, runs: int) -> list[Figure]:
+def measure(env: dict[str, str], ref: str, phone: str | None, runs: int, warmups: int = 2) -> list[Figure]:
     """Warm up, then `runs` rounds of baseline, cmd, baseline, cmd, ... (command order rotated per round)."""
     figs = figures(ref, phone)
     baseline, commands = figs[0], figs[1:]
     for fig in figs:  # warm-up: page cache, and .pyc of stdlib/dependencies where they may be written
-        for i in range(2):
+        for i in range(warmups):
             run_once(fig.argv(i), env)
     for r in range(runs):
         for k in range(len(commands)):

@@ -1,6 +1,6 @@
 """How fast `leaddesk import` is, against `sqlite-utils insert --csv` of the same file.
 
-    .venv/bin/python bench/import.py [--rows 100000] [--shape crm|seed] [--keep DIR] [--no-memory] [--json]
+    .venv/bin/python bench/import.py [--rows 100000] [--shape crm|seed] [--runs 1] [--keep DIR] [--no-memory] [--json]
 
 1. Generates a CSV of --rows leads (seeded, so every run gets the same file) with a realistic
    share of trouble: about 5% bad rows (malformed emails, no name and no company, an unknown
@@ -12,8 +12,10 @@
    the description). --shape seed: seed 001's ten columns.
 2. Imports it with leaddesk in-process (`Desk.import_leads`, every row validated) into a desk that
    already holds the leads the database duplicates match, and separately runs `sqlite-utils insert
-   --csv` (a subprocess, the same file, no validation) into an empty database; both timed end to end.
-3. Prints rows/s for both and the ratio (target: leaddesk >= 2x sqlite-utils).
+   --csv` (a subprocess, the same file, no validation) into an empty database, and raw `sqlite3`
+   (`csv.reader` and one `executemany` into a table of the file's columns, no index, no validation);
+   all timed end to end. --runs N repeats the three and takes each one's median.
+3. Prints rows/s for all three and the ratio to sqlite-utils (target: leaddesk >= 2x sqlite-utils).
 4. Unless --no-memory: imports a tenth of the file and the whole file again, each in a fresh child
    process, and prints each one's RSS before the import and its peak (Linux): memory that does not
    grow with the file gives about the same peak for both.
@@ -26,6 +28,7 @@ import csv
 import json
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -152,6 +155,26 @@ def run_sqlite_utils(db: Path, csv_path: Path) -> float:
     return time.perf_counter() - start
 
 
+def run_executemany(db: Path, csv_path: Path) -> float:
+    """Raw sqlite3: read the CSV and insert every row with one executemany into a plain table; seconds."""
+    import sqlite3
+
+    start = time.perf_counter()
+    conn = sqlite3.connect(db, isolation_level=None)
+    try:
+        with csv_path.open(newline="", encoding="utf-8") as src:
+            reader = csv.reader(src)
+            header = next(reader)
+            columns = ", ".join(f'"{i}"' for i in range(len(header)))
+            conn.execute(f"CREATE TABLE leads ({columns})")
+            conn.execute("BEGIN")
+            conn.executemany(f"INSERT INTO leads VALUES ({', '.join('?' for _ in header)})", reader)
+            conn.execute("COMMIT")
+    finally:
+        conn.close()
+    return time.perf_counter() - start
+
+
 CHILD = """
 import resource, sys
 sys.path.insert(0, {root!r})
@@ -188,10 +211,51 @@ def head_of(csv_path: Path, rows: int, target: Path) -> Path:
     return target
 
 
+def measure(rows: int, shape: str, directory: Path, *, runs: int = 1, memory: bool = True,
+            speed: bool = True) -> dict[str, object]:
+    """Generate the file in `directory`, then time the three imports (`runs` times each, medians) and, with
+    `memory`, the peak RSS of importing a tenth of the file and all of it."""
+    csv_path = directory / f"leads-{shape}-{rows}.csv"
+    bad, existing = generate(csv_path, rows, shape)
+    result: dict[str, object] = {"rows": rows, "shape": shape, "bad_rows_generated": bad, "runs": runs}
+    if speed:
+        ours: list[float] = []
+        theirs: list[float] = []
+        raw: list[float] = []
+        summary: dict[str, object] = {}
+        for n in range(runs):
+            db = fresh_desk(directory, f"leaddesk-{n}.db", existing)
+            seconds, summary = run_leaddesk(db, csv_path, directory / f"errors-{n}.csv")
+            ours.append(seconds)
+            su_db = directory / f"sqlite-utils-{n}.db"
+            su_db.unlink(missing_ok=True)
+            theirs.append(run_sqlite_utils(su_db, csv_path))
+            raw_db = directory / f"executemany-{n}.db"
+            raw_db.unlink(missing_ok=True)
+            raw.append(run_executemany(raw_db, csv_path))
+        seconds, su_seconds, raw_seconds = (statistics.median(t) for t in (ours, theirs, raw))
+        result.update({
+            "leaddesk": {"seconds": round(seconds, 2), "rows_per_s": round(rows / seconds),
+                         **{k: summary[k] for k in ("imported", "duplicates", "rejected", "warnings")}},
+            "sqlite_utils": {"seconds": round(su_seconds, 2), "rows_per_s": round(rows / su_seconds)},
+            "executemany": {"seconds": round(raw_seconds, 3), "rows_per_s": round(rows / raw_seconds)},
+            "ratio": round(su_seconds / seconds, 2), "target": 2.0,
+        })
+    if memory:
+        tenth = head_of(csv_path, max(rows // 10, 1), directory / "tenth.csv")
+        rss = {}
+        for label, path in (("tenth", tenth), ("all", csv_path)):
+            before, peak = rss_kib(directory, path, label)
+            rss[label] = {"before_mib": round(before / 1024, 1), "peak_mib": round(peak / 1024, 1)}
+        result["rss"] = rss
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--shape", choices=("crm", "seed"), default="crm")
+    parser.add_argument("--runs", type=int, default=1, help="Repeat the three imports; report the medians.")
     parser.add_argument("--keep", type=Path, help="Keep the files in this folder.")
     parser.add_argument("--no-memory", action="store_true", help="Skip the peak-memory comparison.")
     parser.add_argument("--json", action="store_true")
@@ -199,41 +263,22 @@ def main() -> None:
     directory = args.keep or Path(tempfile.mkdtemp(prefix="leaddesk-import-bench-"))
     directory.mkdir(parents=True, exist_ok=True)
     try:
-        csv_path = directory / f"leads-{args.shape}-{args.rows}.csv"
-        bad, existing = generate(csv_path, args.rows, args.shape)
-        db = fresh_desk(directory, "leaddesk.db", existing)
-        seconds, summary = run_leaddesk(db, csv_path, directory / "errors.csv")
-        su_db = directory / "sqlite-utils.db"
-        su_db.unlink(missing_ok=True)
-        su_seconds = run_sqlite_utils(su_db, csv_path)
-        ours, theirs = args.rows / seconds, args.rows / su_seconds
-        result: dict[str, object] = {
-            "rows": args.rows, "shape": args.shape, "bad_rows_generated": bad,
-            "leaddesk": {"seconds": round(seconds, 2), "rows_per_s": round(ours),
-                         **{k: summary[k] for k in ("imported", "duplicates", "rejected", "warnings")}},
-            "sqlite_utils": {"seconds": round(su_seconds, 2), "rows_per_s": round(theirs)},
-            "ratio": round(ours / theirs, 2), "target": 2.0,
-        }
-        if not args.no_memory:
-            tenth = head_of(csv_path, max(args.rows // 10, 1), directory / "tenth.csv")
-            memory = {}
-            for label, path in (("tenth", tenth), ("all", csv_path)):
-                before, peak = rss_kib(directory, path, label)
-                memory[label] = {"before_mib": round(before / 1024, 1), "peak_mib": round(peak / 1024, 1)}
-            result["rss"] = memory
+        result = measure(args.rows, args.shape, directory, runs=args.runs, memory=not args.no_memory)
     finally:
         if args.keep is None:
             shutil.rmtree(directory, ignore_errors=True)
     if args.json:
         print(json.dumps(result, indent=2))
         return
-    lead, su = result["leaddesk"], result["sqlite_utils"]
-    assert isinstance(lead, dict) and isinstance(su, dict)
-    print(f"{args.rows} rows ({args.shape} columns; {bad} generated bad, duplicates in file and in the desk)")
+    lead, su, raw = result["leaddesk"], result["sqlite_utils"], result["executemany"]
+    assert isinstance(lead, dict) and isinstance(su, dict) and isinstance(raw, dict)
+    print(f"{args.rows} rows ({args.shape} columns; {result['bad_rows_generated']} generated bad, duplicates in file"
+          " and in the desk)")
     print(f"  leaddesk import      {lead['seconds']:>7} s  {lead['rows_per_s']:>8} rows/s  "
           f"(imported {lead['imported']}, duplicates {lead['duplicates']}, rejected {lead['rejected']}, "
           f"warnings {lead['warnings']})")
     print(f"  sqlite-utils --csv   {su['seconds']:>7} s  {su['rows_per_s']:>8} rows/s  (no validation)")
+    print(f"  sqlite3 executemany  {raw['seconds']:>7} s  {raw['rows_per_s']:>8} rows/s  (no validation, no index)")
     verdict = "within target" if float(result["ratio"]) >= 2.0 else "BELOW target"  # type: ignore[arg-type]
     print(f"  ratio                {result['ratio']}x  (target >= 2x: {verdict})")
     if "rss" in result:

@@ -10,6 +10,7 @@ from typing import Any
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
+from textual.worker import Worker
 
 from leaddesk.screens.base import DataChanged
 from leaddesk.settings import Settings, save_setting
@@ -35,6 +36,7 @@ class LeadDeskApp(App[None]):
         "list": lambda: _screen("leads", "ListScreen"),
         "deals": lambda: _screen("deal", "DealsScreen"),
         "agenda": lambda: _screen("agenda", "AgendaScreen"),
+        "reports": lambda: _screen("reports", "ReportsScreen"),
     }
     DEFAULT_MODE = "board"
     BINDINGS = [
@@ -43,12 +45,16 @@ class LeadDeskApp(App[None]):
         Binding("3", "switch_mode('deals')", "Deals", id="app.deals", tooltip="Deals by stage"),
         Binding("4", "switch_mode('agenda')", "Agenda", id="app.agenda", show=False,
                 tooltip="Follow-ups by day: overdue, today, tomorrow, later"),
+        Binding("5", "switch_mode('reports')", "Reports", id="app.reports", show=False,
+                tooltip="Reports and charts: volume, sources, velocity, funnel, owners, lost reasons, pipeline"),
         Binding("I", "open_import", "Import", id="app.import", show=False,
                 tooltip="Import leads from a CSV or XLSX file; past imports and undo"),
         Binding("U", "open_dupes", "Duplicates", id="app.dupes", show=False,
                 tooltip="Likely duplicate leads, side by side, to merge"),
         Binding("T", "open_users", "Users", id="app.users", show=False,
                 tooltip="The team: users, roles, open leads; managers add, change roles, deactivate"),
+        Binding("P", "toggle_comarketing", "Partners", id="app.comarketing", show=False,
+                tooltip="Comarketing mode: partners' ROCS and CAC and the leads they referred; P again returns"),
         Binding("question_mark", "help", "Help", id="app.help", tooltip="Every key of this screen"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
@@ -89,8 +95,13 @@ class LeadDeskApp(App[None]):
                                   timeout=30, markup=False)
             self.opened.set()
             return
+        from leaddesk.store.permissions import PartnerOnly
+
         try:
-            desk.whoami()  # an unknown login, a deactivated user or a partner is told why once, here
+            desk.whoami()  # an unknown login or a deactivated user is told why once, here
+        except PartnerOnly:
+            self.call_from_thread(self._partner_opened, desk)  # a partner sees the partner view, and only it
+            return
         except LeadDeskError as exc:
             if self._given_desk is None:
                 desk.close()
@@ -119,6 +130,48 @@ class LeadDeskApp(App[None]):
             self._start_extras()
         if self.warm_up_after is not None:
             self.set_timer(self.warm_up_after, self._warm_up)
+            self.set_timer(self.spare_card_after, self._first_spare_card)
+
+    # -- the partner view (issue 7; screens/partner_view.py) -----------------------------------------
+    is_partner = False
+    """The acting user is a partner: the desk shows the partner view and nothing else (the store refuses them
+    every other read; the app does not offer them: no views, no lead finder, no reminders or SLA looks)."""
+
+    def _partner_opened(self, desk: Desk) -> None:
+        from leaddesk.screens.partner_view import PartnerViewScreen
+
+        self.desk = desk
+        self.is_partner = True
+        self.opened.set()
+        where = desk.db.path.name if desk.db.path is not None else desk.db.dialect
+        self._sub_title = self.sub_title = f"{desk.login} · {where}"
+        self._data_version = desk.db.data_version()
+        self.set_interval(self.poll_every, self._poll_other_writers)  # live: another desk changes a status
+        self.add_mode("partner", PartnerViewScreen)
+        self.switch_mode("partner")
+
+    def offers(self, action: str) -> bool:
+        """Does the app offer this action of its own keys to the acting user? A partner gets help and quit."""
+        if not self.is_partner:
+            return True
+        own = {b.action.split("(")[0] for b in self.BINDINGS if isinstance(b, Binding)}
+        return action not in own or action in ("help", "quit")
+
+    def action_toggle_comarketing(self) -> None:
+        """Comarketing mode (screens/comarketing.py): switch to it, or back to the view it was opened from."""
+        if self.current_mode == "comarketing":
+            self.switch_mode(self._before_comarketing)
+            return
+        if not self._comarketing_added:
+            from leaddesk.screens.comarketing import ComarketingScreen
+
+            self.add_mode("comarketing", ComarketingScreen)  # not in MODES: the warm-up does not build it
+            self._comarketing_added = True
+        self._before_comarketing = self.current_mode
+        self.switch_mode("comarketing")
+
+    _before_comarketing = "board"
+    _comarketing_added = False
 
     extras_after = 0.5
     """Seconds after the desk opens to start the reminders and the score refresh: the first view's queries go
@@ -219,6 +272,8 @@ class LeadDeskApp(App[None]):
             self._overdue_shown = found["overdue"]
             self.sub_title = self._sub_title + (f" · ⚑ {found['overdue']} overdue" if found["overdue"] else "")
 
+    _poll_worker: Worker[None] | None = None
+
     def _poll_other_writers(self) -> None:
         """Another process (a rep, a script) committed? Reload what is shown (Database.data_version)."""
 
@@ -230,8 +285,10 @@ class LeadDeskApp(App[None]):
                 self._data_version = version
                 self.call_from_thread(self.data_changed)
 
-        self.run_worker(check, thread=True, group="poll", exclusive=True, exit_on_error=False)
-        self._poll_sla()
+        if self._poll_worker is None or self._poll_worker.is_finished:  # a slow look is not cancelled: skip a tick
+            self._poll_worker = self.run_worker(check, thread=True, group="poll", exit_on_error=False)
+        if not self.is_partner:  # SLA escalations and notices are the team's
+            self._poll_sla()
 
     # -- SLA breaches and notices (issue 6; store/sla.py, store/notices.py) ------------------------------
     sla_every = 30.0
@@ -330,7 +387,32 @@ class LeadDeskApp(App[None]):
         """Show a lead's card; `siblings` are the numbers `[` and `]` step through."""
         from leaddesk.screens.lead_card import LeadCardScreen
 
-        self.push_screen(LeadCardScreen(number, siblings or [number]))
+        LeadCardScreen.open(self, number, siblings or [number])
+
+    spare_cards = False
+    """Build the next lead card ahead, off-screen, so that opening one only reads and shows the lead (turned on
+    with the warm-up; screens/lead_card.py)."""
+
+    spare_card: Screen[Any] | None = None
+    """The lead card built ahead, waiting for the next `open_lead`."""
+
+    spare_card_after = 0.1
+    """Seconds after the desk opens to build the first spare lead card, once the first view has its data (before
+    the warm-up builds the other views)."""
+
+    def _first_spare_card(self) -> None:
+        def imports() -> None:  # in a thread, as the warm-up's: the first view keeps answering meanwhile
+            import leaddesk.screens.lead_card  # noqa: F401
+
+            self.call_from_thread(self._build_first_spare_card)
+
+        self.run_worker(imports, thread=True, group="spare-card", exit_on_error=False)
+
+    def _build_first_spare_card(self) -> None:
+        from leaddesk.screens.lead_card import LeadCardScreen
+
+        self.spare_cards = True
+        LeadCardScreen.build_spare_when_idle(self)
 
     def open_deal(self, deal_id: int) -> None:
         """Show a deal's page."""
@@ -392,7 +474,9 @@ class LeadDeskApp(App[None]):
         self.open_users()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("open_import", "open_dupes", "open_users"):  # not from over a dialog
+        if not self.offers(action):
+            return False
+        if action in ("open_import", "open_dupes", "open_users", "toggle_comarketing"):  # not from over a dialog
             return not isinstance(self.screen, ModalScreen)
         # `q` quits only from a top-level view; on a card, wizard or dialog `escape` goes back instead.
         return not (action == "quit" and len(self.screen_stack) > 1)
@@ -405,11 +489,18 @@ class LeadDeskApp(App[None]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        if self.is_partner:
+            yield SystemCommand("help: keys", "Every key of this screen", self.action_help)
+            return
+        yield SystemCommand("view: comarketing", "Partners' ROCS and CAC and the leads they referred (P)",
+                            self.action_toggle_comarketing)
         yield SystemCommand("view: board", "The kanban board of leads", lambda: self.switch_mode("board"))
         yield SystemCommand("view: list", "The lead list with filters", lambda: self.switch_mode("list"))
         yield SystemCommand("view: deals", "Deals by pipeline stage", lambda: self.switch_mode("deals"))
         yield SystemCommand("view: agenda", "Follow-ups by day: overdue, today, tomorrow, later",
                             lambda: self.switch_mode("agenda"))
+        yield SystemCommand("view: reports", "Reports and charts: volume, sources, velocity, funnel, owners, lost,"
+                            " pipeline", lambda: self.switch_mode("reports"))
         yield SystemCommand("lead: new", "Add a lead", self.new_lead)
         yield SystemCommand("import: leads from a file", "Import a CSV or XLSX file: mapping, dry run, undo",
                             self.open_import)

@@ -21,7 +21,7 @@ class LeadFinder(Provider):
 
     async def search(self, query: str) -> Hits:
         app: LeadDeskApp = self.app  # type: ignore[assignment]
-        if app.desk is None or len(query.strip()) < 2:
+        if app.desk is None or app.is_partner or len(query.strip()) < 2:  # a partner finds no leads
             return
         desk = app.desk
         flt = LeadFilter(search=query.strip(), limit=8, sort="updated", descending=True)
@@ -34,4 +34,6 @@ class LeadFinder(Provider):
                       text=label, help=f"{row['status']} · {safe_line(row['email'] or row['phone'] or '')}")
 
     async def discover(self) -> Hits:
+        if getattr(self.app, "is_partner", False):
+            return
         yield DiscoveryHit("lead: new", self.app.new_lead, help="Add a lead")  # type: ignore[attr-defined]

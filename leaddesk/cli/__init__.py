@@ -15,9 +15,22 @@ QUICK_COMMANDS = ("status", "note", "followup", "show")
 GLOBAL_OPTIONS = ("--db", "--user")
 
 
+OWN_USER_OPTION = (("partner", "add"), ("partner", "edit"))
+"""Commands whose own `--user LOGIN` is the partner's login: for them the global options go before the command."""
+
+
 def split_globals(argv: list[str]) -> tuple[dict[str, str], list[str]]:
-    """Take `--db X` / `--user X` (also `--db=X`) from anywhere before `--`; return them and the rest."""
-    return take_options(argv, GLOBAL_OPTIONS)
+    """Take `--db X` / `--user X` (also `--db=X`) from anywhere before `--` (only from before the command for
+    the OWN_USER_OPTION commands); return them and the rest."""
+    found, rest = take_options(argv, GLOBAL_OPTIONS)
+    words = [arg for arg in rest if not arg.startswith("-")][:2]
+    if tuple(words) not in OWN_USER_OPTION:
+        return found, rest
+    start = 0  # where the command starts: after the global options (and their values) given before it
+    while start < len(argv) and argv[start].startswith("-"):
+        start += 1 if "=" in argv[start] or argv[start] not in GLOBAL_OPTIONS else 2
+    found, before = take_options(argv[:start], GLOBAL_OPTIONS)
+    return found, before + argv[start:]
 
 
 def take_options(argv: list[str], names: tuple[str, ...], *, strict: bool = False) -> tuple[dict[str, str], list[str]]:

@@ -662,10 +662,16 @@ def partner_list(ctx: typer.Context, json_: JsonOpt = False) -> None:
 
 
 @partner_app.command("add")
-def partner_add(name: str, email: Annotated[str | None, typer.Option(help="Contact email.")] = None) -> None:
-    """Add a partner who refers leads."""
-    created = desk().add_partner(name, email)
-    output.say(f"partner '{safe_line(created)}' added")
+def partner_add(name: str, email: Annotated[str | None, typer.Option(help="Contact email.")] = None,
+                login: Annotated[str | None, typer.Option(
+                    "--user", "--login", help="The partner's login: it sees only the partner view (created if"
+                    " unknown). The global --user (who acts) goes before `partner` here.")] = None) -> None:
+    """Add a partner who refers leads (managers); --user LOGIN links the login that sees the partner view."""
+    from leaddesk.cli.partners import say_linked
+
+    created = desk().add_partner(name, email, login)
+    output.say(f"partner '{safe_line(created['name'])}' added")
+    say_linked(created)
 
 
 # -- users, database, config -----------------------------------------------------------------------
@@ -757,6 +763,25 @@ def db_backup(dest: Annotated[Path | None, typer.Argument(help="Backup file (def
     print(backup_sqlite(d.db.path, target))
 
 
+@db_app.command("restore")
+def db_restore(
+    backup: Annotated[Path, typer.Argument(help="The backup file to restore.")],
+    force: Annotated[bool, typer.Option("--force", help="Restore over newer changes (desk kept aside).")] = False,
+) -> None:
+    """Write a backup over the desk (refused over newer changes without --force; the old desk is kept aside)."""
+    from leaddesk import clock
+    from leaddesk.settings import load_settings
+    from leaddesk.store.backups import restore
+    from leaddesk.store.db import resolve_target, sqlite_path_of
+
+    target = resolve_target(_globals["db"], load_settings().database)
+    path = sqlite_path_of(target)
+    if path is None:
+        raise LeadDeskError("restore is for SQLite databases; use your server's tools (pg_restore) for others")
+    saved = restore(backup.expanduser(), path, force=force, stamp=clock.now().strftime("%Y%m%d-%H%M%S"))
+    output.say(f"restored {path} from {backup}" + (f"; the replaced desk is kept as {saved}" if saved else ""))
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Bring the schema up to date (opening the desk does this too)."""
@@ -815,5 +840,18 @@ def run_app(argv: list[str], *, db: str | None = None, user: str | None = None) 
 
 
 # Commands that live in their own modules register themselves on `app` (imported last: they use it).
-from leaddesk.cli import assign, capture, dbcopy, dupes, followups, partners, score, sequences, transfer, web, work  # noqa: E402,F401
+from leaddesk.cli import (  # noqa: E402,F401
+    assign,
+    capture,
+    dbcopy,
+    dupes,
+    followups,
+    partners,
+    reports,
+    score,
+    sequences,
+    transfer,
+    web,
+    work,
+)
 from leaddesk.cli import sla as sla_commands  # noqa: E402,F401

@@ -1,24 +1,33 @@
-"""`leaddesk partner spend|report|list`: co-marketing spend, ROCS/CAC and the partner's status-only lead table
-(issue 7; `partner` itself and `partner add` live in cli/app.py)."""
+"""`leaddesk partner spend|report|list|edit`: co-marketing spend, ROCS/CAC, the partner's status-only lead table
+and the login that sees it (issue 7; `partner` itself and `partner add` live in cli/app.py).
+
+A partner's login is `--user LOGIN` (as the issue names it; `--login` too): after `partner add|edit` it is the
+partner's login, so the global `--user` naming who acts goes before `partner` there. A partner user
+may run `leaddesk partner report` for their own partner (the name is optional for them), and nothing else."""
 
 from __future__ import annotations
 
 import html
 import sys
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from leaddesk.cli import output
 from leaddesk.cli.app import JsonOpt, desk, partner_app, reader
-from leaddesk.cli.render import money
+from leaddesk.cli.render import dumps, money
+from leaddesk.store.errors import LeadDeskError
 from leaddesk.store.rules import format_money
 from leaddesk.textsafe import safe_line
 
 DASH = "—"
 FromOpt = Annotated[str | None, typer.Option("--from", help="First day of the period (leads by creation date).")]
 ToOpt = Annotated[str | None, typer.Option("--to", help="Last day of the period (inclusive).")]
+LoginOpt = Annotated[str | None, typer.Option(
+    "--user", "--login",
+    help="The partner's login: it sees only the partner view (created if unknown; a rep becomes one).")]
 
 
 class Format(StrEnum):
@@ -48,11 +57,12 @@ def list_partners(json_: bool, since: str | None = None, until: str | None = Non
     """Partners with leads, won, spend, ROCS and CAC (the `partner` / `partner list` output)."""
     rows = reader().partner_overview(since, until)
     if json_:
-        output.emit_json([{"id": r["id"], "name": r["name"], "email": r["email"], **metrics_json(r)} for r in rows])
+        output.emit_json([{"id": r["id"], "name": r["name"], "email": r["email"], "login": r["user"],
+                           **metrics_json(r)} for r in rows])
         return
-    output.table(None, ["name", "email", "leads", "won", "spend", "ROCS", "CAC"],
-                 [[r["name"], r["email"], r["leads"], r["won"], format_money(r["spend"]), rocs_text(r), cac_text(r)]
-                  for r in rows])
+    output.table(None, ["name", "email", "login", "leads", "won", "spend", "ROCS", "CAC"],
+                 [[r["name"], r["email"], r["user"], r["leads"], r["won"], format_money(r["spend"]), rocs_text(r),
+                   cac_text(r)] for r in rows])
     reasons = sorted({why for r in rows for why in r["why"].values() if why})
     if rows and reasons:
         output.say(f"{DASH}: " + "; ".join(reasons))
@@ -84,22 +94,27 @@ def partner_spend(
 
 @partner_app.command("report")
 def partner_report(
-    name: str,
+    name: Annotated[str | None, typer.Argument(help="The partner (a partner user may leave it out).")] = None,
     since: FromOpt = None,
     until: ToOpt = None,
-    fmt: Annotated[Format, typer.Option("--format", help="table, json, csv (the lead table) or html.")
-                   ] = Format.table,
+    fmt: Annotated[Format | None, typer.Option(
+        "--format", help="table, json, csv (the lead table) or html; with --output, by default the file's extension.")
+                   ] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Write the report to this file (csv, json or html) instead of printing it.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the --output file if it exists.")] = False,
 ) -> None:
-    """A partner's ROCS, CAC and the status of the leads they referred (number, name, status, job value only)."""
-    report = reader().partner_report(name, since, until)
-    if fmt is Format.json:
-        output.emit_json(report_json(report))
-    elif fmt is Format.csv:
-        output.emit_csv(["number", "name", "status", "job_value"],
-                        ([r["number"], r["name"], r["status"], money(r["job_value"])] for r in report["leads"]))
-    elif fmt is Format.html:
-        sys.stdout.write(report_html(report))
-    else:
+    """A partner's ROCS, CAC and the status of the leads they referred (number, name, status, job value only).
+    A partner user sees their own partner's."""
+    chosen = file_format(out, fmt) if out is not None else fmt or Format.table
+    if out is not None and out.exists() and not force:  # before reading: nothing is done for nothing
+        raise LeadDeskError(f"{out} already exists: --force replaces it")
+    report = reader().partner_report_for(name, since, until)
+    if out is not None:
+        write_file(out, render(report, chosen))
+        output.say(f"wrote {len(report['leads'])} lead{'' if len(report['leads']) == 1 else 's'} of partner"
+                   f" '{safe_line(report['partner']['name'])}' to {safe_line(str(out))} ({chosen.value})")
+    elif chosen is Format.table:
         m = report["metrics"]
         output.say(f"partner {safe_line(report['partner']['name'])} · {period_text(report)}")
         output.say(f"leads {m['leads']} · won {m['won']} · won value {format_money(m['won_value'])}"
@@ -108,18 +123,97 @@ def partner_report(
                    + f" · CAC {cac_text(m)}" + (f" ({m['why']['cac']})" if m["why"]["cac"] else ""))
         output.table(None, ["#", "Name", "Status", "Job value"],
                      ([r["number"], r["name"], r["status"], format_money(r["job_value"])] for r in report["leads"]))
+    else:
+        sys.stdout.write(render(report, chosen))
+
+
+EXTENSIONS = {".csv": Format.csv, ".json": Format.json, ".html": Format.html, ".htm": Format.html}
+
+
+def file_format(path: Path, fmt: Format | None) -> Format:
+    """The format a report file is written in: --format, else the file's extension; a table is for a terminal."""
+    chosen = fmt or EXTENSIONS.get(path.suffix.casefold())
+    if chosen is None:
+        raise LeadDeskError(f"which format for {path}? --format csv, json or html (or name it .csv, .json, .html)")
+    if chosen is Format.table:
+        raise LeadDeskError("--output writes csv, json or html; a table is for the terminal")
+    return chosen
+
+
+def render(report: dict[str, Any], fmt: Format) -> str:
+    """The report as the text of a csv, json or html file."""
+    if fmt is Format.json:
+        return dumps(report_json(report)) + "\n"
+    if fmt is Format.html:
+        return report_html(report)
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["number", "name", "status", "job_value"])
+    for r in report["leads"]:
+        value = money(r["job_value"])
+        writer.writerow([r["number"], r["name"], r["status"], "" if value is None else value])
+    return buffer.getvalue()
+
+
+def write_file(path: Path, text: str) -> None:
+    """Write `text` to `path` whole or not at all (a temporary file beside it, then renamed over it)."""
+    import os
+    import tempfile
+
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise LeadDeskError(f"cannot write {path}: there is no folder {folder}")
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise LeadDeskError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+@partner_app.command("edit")
+def partner_edit(
+    partner: str,
+    name: Annotated[str | None, typer.Option("--name", help="A new name.")] = None,
+    email: Annotated[str | None, typer.Option("--email", help="A new contact email (\"\" clears it).")] = None,
+    login: LoginOpt = None,
+    unlink: Annotated[bool, typer.Option("--unlink", help="Unlink the partner's login (it then sees nothing).")
+                      ] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Rename a partner, change its email, link its login or unlink it (managers); each change in history."""
+    done = desk().edit_partner(partner, name=name, email=email, user=login, unlink=unlink)
+    if json_:
+        output.emit_json({k: done[k] for k in ("name", "email", "user", "changed")})
+        return
+    if not done["changed"]:
+        output.say(f"partner '{safe_line(done['name'])}' unchanged")
+        return
+    output.say(f"partner '{safe_line(done['name'])}': changed {', '.join(done['changed'])}")
+    if done["unlinked"]:
+        output.say(f"user '{safe_line(done['unlinked'])}' no longer sees partner '{safe_line(done['name'])}'")
+    if "user" in done["changed"]:
+        say_linked(done)
+
+
+def say_linked(done: dict[str, Any]) -> None:
+    """What linking a login did: `user 'pat' sees partner 'X' (created as a partner user)`."""
+    if not done.get("user"):
+        return
+    how = {None: "", "created": " (created as a partner user)"}.get(
+        done["user_was"], f" (was a {done['user_was']}, now a partner user)")
+    output.say(f"user '{safe_line(done['user'])}' sees partner '{safe_line(done['name'])}'{how}")
 
 
 def period_text(report: dict[str, Any]) -> str:
     """`2026-11-01 to 2026-11-30`, `from 2026-11-01`, `all time`."""
-    since, until = report["since"], report["until"]
-    if since and until:
-        return f"{since} to {until}"
-    if since:
-        return f"from {since}"
-    if until:
-        return f"until {until}"
-    return "all time"
+    from leaddesk.store.reports import period_words
+
+    return period_words(report["since"], report["until"])
 
 
 def report_json(report: dict[str, Any]) -> dict[str, Any]:

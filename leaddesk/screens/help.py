@@ -40,7 +40,8 @@ class HelpScreen(ModalScreen[None]):
         if focused is not None:
             groups.append((type(focused).__name__, [b for _k, b in focused._bindings]))
         groups.append((type(self.underneath).__name__, [b for _k, b in self.underneath._bindings]))
-        groups.append(("App", [b for _k, b in self.app._bindings]))
+        offers = getattr(self.app, "offers", lambda _action: True)  # a partner is offered help and quit only
+        groups.append(("App", [b for _k, b in self.app._bindings if offers(b.action.split("(")[0])]))
         rows: list[tuple[str, str, str, str]] = []
         for title, bindings in groups:
             keys_of: dict[tuple[str, str], list[str]] = {}  # one row per action: all its keys together
@@ -53,7 +54,10 @@ class HelpScreen(ModalScreen[None]):
                 if (shown := self.app.get_key_display(b)) not in keys:
                     keys.append(shown)
             rows.extend((title, " ".join(keys), does, binding_id) for (does, binding_id), keys in keys_of.items())
-        rows.append(("Palette", "ctrl+p", "Commands, and find leads by number, name, phone or email", ""))
+        if getattr(self.app, "is_partner", False):
+            rows.append(("Palette", "ctrl+p", "Commands: theme, keys, quit", ""))
+        else:
+            rows.append(("Palette", "ctrl+p", "Commands, and find leads by number, name, phone or email", ""))
         return rows
 
     def _table(self) -> Table:

@@ -15,15 +15,19 @@ Keys (ids in brackets, remap them in the settings' [keymap]):
 A save that crosses someone else's change asks about the fields both changed (screens/conflict.py).
 Letter keys act only when the focus is not in a field (an Input takes them as text); escape first leaves
 the field, then closes the card.
+Opening a card is quick (issue 8): shortly after the desk opens, a spare card waits, built off-screen; `open`
+reads the lead into it and shows it filled (see "a spare card, built ahead" below).
 """
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -54,11 +58,19 @@ from leaddesk.widgets.quiet_footer import QuietFooter
 from leaddesk.widgets.sequence_panel import SequenceCardActions, SequencePanel
 from leaddesk.widgets.timeline import HistoryTable, Timeline, cursor_kept, describe_undo, when_text
 
+if TYPE_CHECKING:
+    from textual.timer import Timer
+
+    from leaddesk.app import LeadDeskApp
+
 TABS = ("details", "activity", "followups", "deals", "history", "score")
 ACTIVITY_KEYS = "a note · c call · m email · M meeting"
 FOLLOWUP_FORMS = "tomorrow, +3d, +2w, monday, 2026-12-01 or none"
 NO_FOLLOWUP = ("", "none", "no", "clear", "-")
 WIDE = 110  # columns from which the form spreads out
+SPARE_AFTER = 0.5  # seconds after a card is shown to build the next one, off-screen (`build_spare`)
+OPEN_WAIT = 0.1  # seconds a spare card taken for a lead waits for it, off-screen, before it shows "loading"
+COLLECTOR_HELD = 1.0  # seconds at most the cyclic garbage collector waits while a card opens
 
 
 class LeadCardScreen(SequenceCardActions, DeskScreen):
@@ -101,8 +113,9 @@ class LeadCardScreen(SequenceCardActions, DeskScreen):
         Binding("escape", "back", "Back", id="card.back", tooltip="Leave the field, or close the card"),
     ]
 
-    def __init__(self, number: int, siblings: list[int]) -> None:
+    def __init__(self, number: int, siblings: list[int], *, spare: bool = False) -> None:
         super().__init__()
+        self.spare = spare  # built ahead, off-screen, for the next card opened (`open`): reads nothing yet
         self.number = number
         self.lead_numbers = list(siblings) or [number]
         self.detail: dict[str, Any] | None = None
@@ -149,7 +162,121 @@ class LeadCardScreen(SequenceCardActions, DeskScreen):
     def on_mount(self) -> None:
         self.query_one("#deals-table", DataTable).add_columns("Deal", "Title", "Stage", "State", "Value", "Close")
         self.query_one("#followup-table", DataTable).add_columns("Changed", "Who", "Via", "From", "To")
+        self._styles_fresh = True
+        self.built = True
         # DeskScreen.on_mount (called by Textual too, base class first) loads the lead.
+
+    _styles_fresh = False
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Textual calls DeskScreen.on_screen_resume too (each class's own handler, this one first), then restyles
+        # the whole card. Shown for the first time, the card was styled as it was mounted (and with the app, by
+        # Textual, whenever the CSS or the theme changed since): restyling its ~140 widgets again took ~50 ms of
+        # an open, for nothing (tests/tui/test_card_open.py checks that it would change nothing).
+        if self._styles_fresh:
+            self._styles_fresh = False
+            event.refresh_styles = False
+        if self._spare_timer is None and self.app.spare_cards:
+            self._spare_timer = self.set_timer(SPARE_AFTER, lambda: LeadCardScreen.build_spare(self.app))
+
+    # -- a spare card, built ahead -----------------------------------------------------------------
+    # Building a card (some 140 widgets: compose, mount, style) takes most of the time to open one, and showing
+    # it first "loading", then filled, takes two layouts and paints. With the app's `spare_cards` on (turned on with
+    # the warm-up, once the first view has its data: App._first_spare_card), a card is built off-screen while the
+    # rep reads the board, the list or another card; the next `open_lead` takes it, reads the lead into it and only
+    # then shows it: one layout and paint, of the filled card. Keys pressed while it reads (~5-20 ms) still go to
+    # the screen below; a repeated enter opens nothing more.
+    _spare_timer: Timer | None = None
+    _appear_timer: Timer | None = None
+    built = False  # mounted: every widget is there to show a lead
+    opening = False  # taken for a lead and reading it, off-screen: `_appear` shows it
+
+    @classmethod
+    def build_spare(cls, app: LeadDeskApp) -> None:
+        """Build a card off-screen for the next one opened, unless one is waiting already."""
+        if app.spare_card is not None or not app.is_running or app.desk is None:
+            return
+        card = cls(0, [], spare=True)
+        app.spare_card = card
+        app._load_screen_css(card)  # Textual's (8.2.8, pinned) own first steps of push_screen, without showing it:
+        app._register(app, card)  # composed, mounted and styled now; Textual restyles it with the app's CSS
+
+    @classmethod
+    def build_spare_when_idle(cls, app: LeadDeskApp, tries: int = 40) -> None:
+        """Build a spare card once no screen is reading (the first view gets its data first), or after `tries`
+        looks 50 ms apart."""
+        if tries > 0 and any(w.node is not app and not w.is_finished for w in app.workers):
+            app.set_timer(0.05, lambda: cls.build_spare_when_idle(app, tries - 1))
+            return
+        cls.build_spare(app)
+
+    @classmethod
+    def open(cls, app: LeadDeskApp, number: int, siblings: list[int]) -> None:
+        """Show a lead's card (`App.open_lead`): the spare one when there is one, else a new one."""
+        card = app.spare_card
+        if isinstance(card, cls) and card.opening:
+            return  # a card is on its way (reading its lead): a repeated enter opens no other
+        app.spare_card = None
+        if not isinstance(card, cls) or not card.is_attached:
+            card = cls(number, siblings)
+            card._hold_collector()
+            app.push_screen(card)
+            return
+        card._hold_collector()
+        card.spare = False
+        card.number = number
+        card.lead_numbers = list(siblings) or [number]
+        for title in card.query("#card-title").results(Static):  # none while it is still being composed
+            title.update(Text(f"#{number}  loading…"))
+        card.set_class(app.size.width >= WIDE, "-wide")  # as compose does; restyles only if the width changed
+        if not card.built:  # still being built: shown at once; it reads the lead once mounted, as a new card does
+            app.push_screen(card)
+            return
+        app.spare_card, card.opening = card, True
+        card._appear_timer = card.set_timer(OPEN_WAIT, card._appear)  # a slow read: show it loading meanwhile
+        card._refresh_if_behind()  # reads the lead; `_appear` once it is shown (or refused)
+
+    def _appear(self) -> None:
+        """Push the card `open` took, once it shows its lead (or could not read it, or the read takes long)."""
+        if not self.opening:
+            return
+        self.opening = False
+        if self._appear_timer is not None:
+            self._appear_timer.stop()
+        if self.app.spare_card is self:
+            self.app.spare_card = None
+        self.app.push_screen(self)
+
+    def _loaded(self) -> None:
+        """The lead was read (and shown) or refused: a card `open` took appears; the collector may run again."""
+        self._appear()
+        if self._collector_held:
+            self.call_after_refresh(self._release_collector)
+
+    # Python's cyclic collector ran a full pass in most opens (37-95 ms measured with 10k leads: as long as the
+    # rest of the open): it is held from the key until the card shows its lead (at most COLLECTOR_HELD seconds),
+    # and runs just after, while the rep reads the card.
+    _collector_held = False
+
+    def _hold_collector(self) -> None:
+        if gc.isenabled():
+            gc.disable()
+            self._collector_held = True
+            self.app.set_timer(COLLECTOR_HELD, self._release_collector)
+
+    def _release_collector(self) -> None:
+        if self._collector_held:
+            self._collector_held = False
+            gc.enable()
+
+    def _refresh_if_behind(self) -> None:
+        if not self.spare:  # a spare has no lead to read yet
+            super()._refresh_if_behind()
+
+    def on_unmount(self) -> None:
+        if self._spare_timer is not None:
+            self._spare_timer.stop()
+        self._release_collector()
 
     def on_resize(self) -> None:
         self.set_class(self.app.size.width >= WIDE, "-wide")
@@ -173,10 +300,10 @@ class LeadCardScreen(SequenceCardActions, DeskScreen):
         def done(data: dict[str, Any]) -> None:
             if seq != self._load_seq:
                 return
-            if data == self._shown_data and not self._fresh_form:
-                return  # a reload on coming back from a dialog often finds nothing new: skip the repaint
-            self._shown_data = data
-            self._show(data)
+            if data != self._shown_data or self._fresh_form:  # a reload on coming back from a dialog often
+                self._shown_data = data  # finds nothing new: no repaint then
+                self._show(data)
+            self._loaded()
 
         def failed(exc: LeadDeskError) -> None:
             if seq != self._load_seq or self._deleted:
@@ -185,6 +312,7 @@ class LeadCardScreen(SequenceCardActions, DeskScreen):
                 self._gone(str(exc))
             else:
                 self.notify(str(exc), title="Cannot read the lead", severity="error", markup=False)
+            self._loaded()
 
         self.call(fetch, done, failed=failed, group="card-load")
 

@@ -172,6 +172,9 @@ def copy_database(source: Database, target: str, login: str, settings: Settings,
                             progress(table.name, done)
                     if table.serial:
                         _set_high_water(out, table, marks[table.name])
+                from leaddesk.store import search
+
+                search.sync(out)  # the target's search index, from the leads its triggers queued (SQLite)
                 copied = {t.name: _count(out, t) for t in schema}
                 wrong = [f"{name} {copied[name]} of {counts[name]}" for name in counts
                          if copied[name] != counts[name]]

@@ -18,6 +18,10 @@ from leaddesk.store.context import Ctx
 def lead_changed(ctx: Ctx, lead_id: int, what: str, changes: dict[str, Any] | None = None) -> None:
     """After a lead was created (`what` = "create"), edited or changed status ("edit", "status", ... the history
     action), or got an activity ("activity:KIND"); `changes` holds the columns written, when known."""
+    if ctx.origin != "import":  # the search index: the leads the triggers queued (this one, a merged one, ...)
+        from leaddesk.store import search
+
+        search.sync(ctx.tx)  # (an import syncs once at its end: see search.sync)
     if changes and what != "create" and ("status_id" in changes or "followup_on" in changes):
         from leaddesk.store import sequences  # a status change starts or stops a nurture sequence
 
@@ -35,8 +39,9 @@ def lead_changed(ctx: Ctx, lead_id: int, what: str, changes: dict[str, Any] | No
 def leads_imported(ctx: Ctx, first_number: int, last_number: int) -> None:
     """After an import inserted the leads numbered first..last (one chunk): the same as `lead_changed(...,
     "create")` for each of them, in bulk."""
-    from leaddesk.store import sla  # the SLA's due time, the first contact (one UPDATE per chunk)
+    from leaddesk.store import search, sla  # the SLA's due time, the first contact (one UPDATE per chunk)
 
+    search.sync(ctx.tx, search.SYNC_BATCH)  # the search index, every few chunks (while the next are parsed)
     sla.leads_imported(ctx, first_number, last_number)
     if ctx.settings.score.enabled:
         from leaddesk.store import scoring

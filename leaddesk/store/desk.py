@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leaddesk import clock
 from leaddesk.settings import Settings, load_settings
@@ -20,6 +20,9 @@ from leaddesk.store.context import Ctx
 from leaddesk.store.db import Database, Tx, resolve_target
 from leaddesk.store.errors import LeadDeskError, NotFound, RuleError
 from leaddesk.store.refs import resolve_lead
+
+if TYPE_CHECKING:
+    from leaddesk.store.reports import Report, ReportFilters
 
 
 def acting_login(explicit: str | None = None) -> str:
@@ -412,23 +415,13 @@ class Desk:
                 "SELECT p.id, p.name, p.email, (SELECT count(*) FROM lead l WHERE l.partner_id = p.id) AS leads"
                 " FROM partner p ORDER BY p.name")]
 
-    def add_partner(self, name: str, email: str | None = None) -> str:
-        """Add a partner; returns its name as stored."""
-        from leaddesk.store.contactinfo import check_email
-        from leaddesk.store.rules import fold_name
+    def add_partner(self, name: str, email: str | None = None, user: str | None = None) -> dict[str, Any]:
+        """Add a partner (managers), linked to the login `user` if given (created as a partner user when unknown;
+        a rep is given the partner role), in one transaction; see `partners.add` for what it returns."""
+        from leaddesk.store import partners
 
-        clean = " ".join(name.split())
-        if not clean:
-            raise RuleError("a partner needs a name")
-        checked = check_email(email)
         with self._ctx() as ctx:
-            permissions.check_manager(ctx.role, "add partners")
-            if any(fold_name(n) == fold_name(clean) for n in catalog.names(ctx.tx, "partner")):
-                raise RuleError(f"partner '{clean}' already exists")
-            partner = ctx.tx.insert("INSERT INTO partner (name, email, created_at) VALUES (:n, :e, :at)",
-                                    {"n": clean, "e": checked, "at": ctx.at})
-            ctx.record("partner", partner, "create", "name", None, clean)
-            return clean
+            return partners.add(ctx, name, email, user)
 
     def users(self) -> list[dict[str, Any]]:
         """Every user."""
@@ -1045,6 +1038,81 @@ class Desk:
             done = queue.record(ctx, lead, chosen, note=note, when=date, reason=reason,
                                 expected_version=expected_version)
             return {**done, "cursor": cursor, "lead": queries.lead_detail(ctx.tx, lead["id"])}
+
+    # -- reports (issue 7; store/reports.py) -------------------------------------------------------
+    @staticmethod
+    def report_names() -> dict[str, str]:
+        """The reports, name -> title, in display order (see store/reports.py)."""
+        from leaddesk.store.reports import REPORTS
+
+        return dict(REPORTS)
+
+    def report(self, name: str, filters: ReportFilters | None = None) -> Report:
+        """Compute a report (a name or a unique prefix of one) under the filters, in one read; partners are
+        refused; an unknown name or a bad filter is a one-line RuleError. See store/reports.py."""
+        from leaddesk.store import reports
+
+        with self._read() as tx:
+            return reports.build(tx, name, filters)
+
+    # -- the partner view and comarketing (issue 7; store/partners.py) ------------------------------
+    def my_partner_view(self, since: Any = None, until: Any = None, *, name: str | None = None) -> dict[str, Any]:
+        """The partner view, the one read a partner user may make: {partner {name}, since, until, metrics
+        {leads, won, won_value, spend, rocs, cac, why}, leads [{number, name, status, job_value}]} of the partner
+        their login is linked to (`name`, if given, must name that one). Anyone else is refused."""
+        from leaddesk.store import partners
+
+        first, last = partners.period(since, until)
+        with self.db.read() as tx:
+            own = partners.own_partner(tx, permissions.reader(tx, self.login, self.settings, partner_ok=True))
+            partners.check_own_name(own, name)
+            return partners.view(tx, own, first, last)
+
+    def partner_report_for(self, name: str | None = None, since: Any = None, until: Any = None) -> dict[str, Any]:
+        """A partner's report as the acting user may see it: a partner user their own (`my_partner_view`; the
+        name is optional), anyone else the named partner's (`partner_report`)."""
+        with self.db.read() as tx:
+            actor = permissions.reader(tx, self.login, self.settings, partner_ok=True)
+        if actor.role == "partner":
+            return self.my_partner_view(since, until, name=name)
+        if name is None or not name.strip():
+            raise RuleError("which partner? `leaddesk partner report NAME` (see `leaddesk partner list`)")
+        return self.partner_report(name, since, until)
+
+    def edit_partner(self, partner: str, *, name: str | None = None, email: str | None = None,
+                     user: str | None = None, unlink: bool = False) -> dict[str, Any]:
+        """Rename a partner, change its email ("" clears it), link a login (`user`) or `unlink` it (managers);
+        one transaction, each change in the partner's history (see `partners.edit`)."""
+        from leaddesk.store import partners
+
+        with self._ctx() as ctx:
+            return partners.edit(ctx, partner, name=name, email=email, user=user, unlink=unlink)
+
+    def comarketing(self, since: Any = None, until: Any = None) -> dict[str, Any]:
+        """Comarketing mode's head in one read: {since, until, partners [each with its metrics], total (the
+        metrics over all partners; its `leads` is how many `referred_leads` has)}."""
+        from leaddesk.store import partners
+
+        first, last = partners.period(since, until)
+        with self._read() as tx:
+            return partners.comarketing(tx, first, last)
+
+    def referred_leads(self, since: Any = None, until: Any = None, offset: int = 0,
+                       limit: int | None = 100) -> list[dict[str, Any]]:
+        """A page of the leads partners referred in the period, newest first: {number, name, partner, status,
+        job_value}."""
+        from leaddesk.store import partners
+
+        first, last = partners.period(since, until)
+        with self._read() as tx:
+            return partners.referred_leads(tx, first, last, offset, limit)
+
+    @staticmethod
+    def period_of(since: Any = None, until: Any = None) -> tuple[str | None, str | None]:
+        """A period typed by a user (dates, ISO or relative: monday, -30d) as ISO days, checked; reads nothing."""
+        from leaddesk.store import partners
+
+        return partners.period(since, until)
 
     # -- partners (issue 7; store/partners.py) ------------------------------------------------------
     def add_partner_spend(self, partner: str, amount: Any, on: Any = None, note: str = "") -> dict[str, Any]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Index, false, true
+from sqlalchemy import Index, false, text, true
 from sqlmodel import Field, SQLModel
 
 
@@ -181,6 +181,7 @@ class Lead(SQLModel, table=True):
         Index("ix_lead_board", "status_id", "priority", "number"),  # a board column's page and positions
         # the board's header sums read this index alone, not 100k wide rows (migration 0002)
         Index("ix_lead_board_sums", "status_id", "expected_revenue_cents", "job_value_cents"),
+        Index("ix_lead_updated", "updated_at", "number"),  # the lead finder's order, most recent first (0005)
         {"sqlite_autoincrement": True},  # ids are never reused: history refers to them
     )
     id: int | None = Field(default=None, primary_key=True)
@@ -359,7 +360,13 @@ class History(SQLModel, table=True):
     """
 
     __tablename__ = "history"
-    __table_args__ = (Index("ix_history_entity", "entity", "entity_id"),)
+    __table_args__ = (
+        Index("ix_history_entity", "entity", "entity_id"),
+        # the leads' status history, for the reports (migration 0005; `field` first: see there)
+        Index("ix_history_lead_status", "field", "entity_id", "old", "new", "at",
+              sqlite_where=text("entity = 'lead' AND field = 'status_id'"),
+              postgresql_where=text("entity = 'lead' AND field = 'status_id'")),
+    )
     id: int | None = Field(default=None, primary_key=True)
     change_id: str = Field(index=True)
     entity: str

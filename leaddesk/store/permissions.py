@@ -1,9 +1,12 @@
 """Who may do what: the roles' rules, checked by every `Desk` method (CLI and TUI alike).
 
 Roles: `rep` works all leads; `manager` also manages users, settings lists, reassignment and deletion;
-`admin` is a manager who may also create, promote, demote and deactivate admins; `partner` has no access
-here yet (the partner view is issue 7). The `check_*` functions are pure (role and ids in, `Forbidden` out);
-`acting_user` and `reader` look the acting user up (and create them on first use where allowed).
+`admin` is a manager who may also create, promote, demote and deactivate admins; `partner` sees only the
+partner view: the status-only table and the metrics of the one partner their login is linked to
+(`partners.own_partner`, `Desk.my_partner_view`), and is refused (`PartnerOnly`) everything else: leads, notes,
+history, other partners, reports, exports, search. The `check_*` functions are pure (role and ids in,
+`Forbidden` out); `acting_user` and `reader` look the acting user up (and create them on first use where allowed)
+and refuse partners; `reader(..., partner_ok=True)` lets them through, for the partner view's reads only.
 """
 
 from __future__ import annotations
@@ -18,11 +21,16 @@ from leaddesk.store.errors import RuleError
 
 ROLES = ("rep", "manager", "partner", "admin")
 MANAGERS = ("manager", "admin")
-PARTNER_REFUSAL = "partners see their leads in the partner view (issue 7)"
+PARTNER_REFUSAL = ("a partner sees only the status of the leads they referred:"
+                   " open `leaddesk` for the partner view, or run `leaddesk partner report`")
 
 
 class Forbidden(RuleError):
     """The acting user's role (or state) does not allow the action; exit 1 like any other refusal."""
+
+
+class PartnerOnly(Forbidden):
+    """A partner user asked for something outside the partner view (the desk opens the partner view instead)."""
 
 
 @dataclass(frozen=True)
@@ -51,9 +59,9 @@ def check_active(actor: Actor) -> None:
 
 
 def check_not_partner(role: str) -> None:
-    """Partners neither read nor change leads through the desk (see PARTNER_REFUSAL)."""
+    """Partners neither read nor change leads through the desk: only the partner view (see PARTNER_REFUSAL)."""
     if role == "partner":
-        raise Forbidden(PARTNER_REFUSAL)
+        raise PartnerOnly(PARTNER_REFUSAL)
 
 
 def check_manager(role: str, what: str) -> None:
@@ -135,16 +143,18 @@ def unknown_user(login: str) -> Forbidden:
     return Forbidden(f"'{login}' is not a user of this desk: ask a manager to run `leaddesk user add {login}`")
 
 
-def reader(tx: Tx, login: str, settings: Settings) -> Actor:
-    """Who reads: a known active non-partner user; an unknown one only on a desk without users yet
-    or with `auto_create_users` on (they are created on their first write)."""
+def reader(tx: Tx, login: str, settings: Settings, *, partner_ok: bool = False) -> Actor:
+    """Who reads: a known active non-partner user (a partner too with `partner_ok`, for the partner view's reads
+    only); an unknown one only on a desk without users yet or with `auto_create_users` on (they are created on
+    their first write)."""
     actor = find_actor(tx, login)
     if actor is None:
         if settings.auto_create_users or not tx.scalar("SELECT count(*) FROM \"user\""):
             return Actor(None, login, "rep")
         raise unknown_user(login)
     check_active(actor)
-    check_not_partner(actor.role)
+    if not partner_ok:
+        check_not_partner(actor.role)
     return actor
 
 

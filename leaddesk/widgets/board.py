@@ -4,6 +4,11 @@ A column never mounts a widget per lead. It knows how many cards it holds (`Colu
 ones in view from a page cache, and asks for the pages it lacks with `BoardColumn.PageWanted`; the screen
 answers with `set_page`. So a column of 100,000 leads costs what a column of 100 does.
 
+A key costs what it changes (issue 8: what an SSH link carries): a cursor move repaints the lines of the two
+cards it touches (`BoardColumn.refresh_card`), not the column; a scroll repaints one column, in the same
+frame as the move; a column draws its own scrollbar, so a step that shifts the columns in view lays out
+only the columns.
+
 The `Board` holds the columns (one per status: a handful of widgets), shows as many as fit with markers of
 more on the left and right, tracks the selected card, and turns keys into messages for the screen
 (`Board.MoveRequested`, `Board.OpenRequested`). Widgets here never touch the database.
@@ -15,6 +20,7 @@ import calendar
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from math import ceil
 from typing import Any
 
 from rich.cells import cell_len, set_cell_size
@@ -23,9 +29,10 @@ from rich.style import Style
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBarRender
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
@@ -40,6 +47,7 @@ MAX_PAGES = 20  # pages a column keeps in memory
 MIN_WIDTH = 18  # narrowest open column, gap included
 FOLDED_WIDTH = 5  # a folded closed column, gap included
 MORE_WIDTH = 2  # the "more columns" markers at the sides
+BAR_WIDTH = 1  # a column's scrollbar, drawn by the column on its last cell of every line
 PRIORITY_MARKS = {0: "↓", 1: "=", 2: "↑", 3: "⇈"}  # low, medium, high, urgent (as issue trackers draw them)
 SLA_MARK = "SLA"  # on a card whose lead breached the first-contact SLA (top right, in the error colour)
 
@@ -177,19 +185,38 @@ def line(width: int, left: Sequence[tuple[str, Style]], right: Sequence[tuple[st
     if right_len > inner:
         right, right_len = [], 0
     room = inner - right_len - (1 if right_len else 0)
-    segments = [Segment(" " * pad, base)] if pad else []
+    pieces: list[tuple[str, Style]] = [(" " * pad, base)] if pad else []
     used = 0
     for text, style in left:
         if used >= room:
             break
         piece = text if cell_len(text) <= room - used else fit(text, room - used)
-        segments.append(Segment(piece, base + style))
+        pieces.append((piece, base + style if style else base))
         used += cell_len(piece)
-    segments.append(Segment(" " * (inner - used - right_len), base))
-    segments.extend(Segment(t, base + s) for t, s in right)
+    pieces.append((" " * (inner - used - right_len), base))
+    pieces.extend((t, base + s if s else base) for t, s in right)
     if pad_right:
-        segments.append(Segment(" " * pad_right, base))
-    return Strip(segments, width).crop_extend(0, width, base)
+        pieces.append((" " * pad_right, base))
+    return Strip(_joined(pieces), width).crop_extend(0, width, base)
+
+
+def _joined(pieces: Sequence[tuple[str, Style]]) -> list[Segment]:
+    """Segments with neighbours of one style joined: the terminal gets one colour code per run, not one per
+    piece (a card line goes out in a third of the bytes)."""
+    segments: list[Segment] = []
+    text, style = "", None
+    for piece, piece_style in pieces:
+        if not piece:
+            continue
+        if piece_style == style:
+            text += piece
+            continue
+        if text:
+            segments.append(Segment(text, style))
+        text, style = piece, piece_style
+    if text:
+        segments.append(Segment(text, style))
+    return segments
 
 
 class BoardColumn(ScrollView, can_focus=False):
@@ -199,7 +226,7 @@ class BoardColumn(ScrollView, can_focus=False):
     BoardColumn {
         width: 1fr; min-width: 17; height: 1fr; margin-right: 1;
         background: $surface; overflow-x: hidden; overflow-y: auto;
-        scrollbar-size-vertical: 1; scrollbar-gutter: stable;
+        scrollbar-size-vertical: 0;
         scrollbar-background: $surface; scrollbar-background-hover: $surface;
         scrollbar-background-active: $surface; scrollbar-color: $panel-lighten-2;
         scrollbar-color-hover: $panel-lighten-3; scrollbar-color-active: $accent;
@@ -277,6 +304,10 @@ class BoardColumn(ScrollView, can_focus=False):
         self._pages: dict[int, list[Card]] = {}
         self._stale: dict[int, list[Card]] = {}
         self._pending: set[int] = set()
+        self._looks: dict[str, Style] = {}  # styles of the repaint under way (see render_lines)
+        self._bar: list[Segment] | None = None  # the scrollbar's cells for the repaint under way
+        self._bar_hover = False
+        self._grab: tuple[int, float] | None = None  # the thumb held: (screen line, scroll_y) where it was taken
         self._set_virtual_size()
 
     # -- data --------------------------------------------------------------------------------------
@@ -356,6 +387,38 @@ class BoardColumn(ScrollView, can_focus=False):
         if not folded and self.is_mounted:
             self.call_after_refresh(self.want_pages)
 
+    # -- the cursor: a move repaints the two cards it touches, not the column ------------------------
+    def set_cursor(self, index: int) -> None:
+        """Put the cursor on card `index` (clamped); only the old and the new card are repainted."""
+        index = max(0, min(index, self.info.count - 1))
+        if index != self.cursor:
+            old, self.cursor = self.cursor, index
+            if self.active:
+                self.refresh_card(old)
+                self.refresh_card(index)
+
+    def set_state(self, active: bool, board_focused: bool) -> None:
+        """Mark the column as the board's selected one (and whether the board has focus): the header and
+        the cursor's card change colour, nothing else."""
+        was_active = self.active
+        if (active, board_focused) == (was_active, self.board_focused):
+            return
+        self.active, self.board_focused = active, board_focused
+        if self.folded:
+            return
+        if active != was_active:
+            self.refresh(Region(0, 0, self.size.width, HEADER_HEIGHT))
+        if active or was_active:
+            self.refresh_card(self.cursor)
+
+    def refresh_card(self, index: int) -> None:
+        """Repaint the lines of card `index` if they are in view."""
+        top = HEADER_HEIGHT + index * CARD_HEIGHT - int(self.scroll_y)
+        bottom = min(top + CARD_HEIGHT - 1, self.size.height)
+        top = max(top, HEADER_HEIGHT)
+        if bottom > top:
+            self.refresh(Region(0, top, self.size.width, bottom - top))
+
     # -- scrolling and paging ---------------------------------------------------------------------
     def _set_virtual_size(self) -> None:
         self.virtual_size = Size(0, HEADER_HEIGHT + self.info.count * CARD_HEIGHT)
@@ -382,10 +445,18 @@ class BoardColumn(ScrollView, can_focus=False):
         """Ask for the pages of the cards in view that are neither cached nor asked for."""
         if self.folded or not self.display or not self.is_mounted:
             return
-        for page in self._pages_in_view():
-            if page not in self._pages and page not in self._pending:
-                self._pending.add(page)
-                self.post_message(self.PageWanted(self, page * PAGE_SIZE, PAGE_SIZE, self.generation))
+        self._ask(self._pages_in_view())
+
+    def _ask(self, pages: Iterable[int]) -> None:
+        wanted = [page for page in pages if page not in self._pages and page not in self._pending]
+        if wanted:
+            self._pending.update(wanted)
+            # sent from the column's own turn: a message the Board sends through its child stops at the Board
+            self.call_later(self._send_wanted, wanted, self.generation)
+
+    def _send_wanted(self, pages: list[int], generation: int) -> None:
+        for page in pages:
+            self.post_message(self.PageWanted(self, page * PAGE_SIZE, PAGE_SIZE, generation))
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
@@ -409,7 +480,7 @@ class BoardColumn(ScrollView, can_focus=False):
         elif top + CARD_HEIGHT - 1 > y + rows:
             y = top + CARD_HEIGHT - 1 - rows
         if y != self.scroll_y:
-            self.scroll_to(y=y, animate=False, force=True)
+            self.scroll_to(y=y, animate=False, force=True, immediate=True)
         self.want_pages()
 
     def first_visible(self) -> int:
@@ -418,14 +489,36 @@ class BoardColumn(ScrollView, can_focus=False):
         return cards.start if cards else 0
 
     # -- drawing ----------------------------------------------------------------------------------
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._looks = {}  # the styles are worked out once per repaint, on its first line, not per line
+        self._bar = None
+        return super().render_lines(crop)
+
+    def notify_style_update(self) -> None:
+        self._looks = {}
+        super().notify_style_update()
+
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(f"board-column--{name}", partial=True)
+        style = self._looks.get(name)
+        if style is None:
+            style = self._looks[name] = self.get_component_rich_style(f"board-column--{name}", partial=True)
+        return style
+
+    def _base(self) -> Style:
+        style = self._looks.get("")
+        if style is None:
+            style = self._looks[""] = self.rich_style
+        return style
 
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        base = self.rich_style
         if self.folded:
-            return self._folded_line(y, width, base)
+            return self._folded_line(y, self.scrollable_content_region.width, self._base())
+        width = self.scrollable_content_region.width - BAR_WIDTH
+        strip = self._content_line(y, width, self._base())
+        bar = self._bar_cells()
+        return Strip([*strip, bar[y] if 0 <= y < len(bar) else Segment(" " * BAR_WIDTH)], width + BAR_WIDTH)
+
+    def _content_line(self, y: int, width: int, base: Style) -> Strip:
         if y < HEADER_HEIGHT:
             return self._header_line(y, width, base)
         virtual = int(self.scroll_y) + y - HEADER_HEIGHT
@@ -485,8 +578,117 @@ class BoardColumn(ScrollView, can_focus=False):
             pieces.append((text, self._style({"overdue": "overdue", "today": "today"}.get(kind, "muted"))))
         return line(width, pieces, [(value, Style())] if value else [], bg)
 
+    # -- the scrollbar -------------------------------------------------------------------------------
+    # A column draws its own scrollbar (what Textual's ScrollBar draws, and the same mouse handling) rather
+    # than carrying a ScrollBar widget: those are laid out again and repainted whenever their column changes
+    # width, and a sideways step that brings a column into view changes the width of every column in view.
+    def _bar_cells(self) -> list[Segment]:
+        """The scrollbar's cell on each line, top to bottom (worked out once per repaint), as Textual's
+        ScrollBar draws it; a press on one runs what it runs there (`bar_grab`, `bar_scroll_up` or down)."""
+        if self._bar is not None:
+            return self._bar
+        height = self.size.height
+        virtual = self.virtual_size.height
+        base = self._base()
+        if virtual <= height:  # everything fits: no scrollbar, a blank gutter in the column's background
+            self._bar = [Segment(" " * BAR_WIDTH, Style(bgcolor=base.bgcolor))] * height
+            return self._bar
+        styles = self.styles
+        if self._grab is not None:
+            background, color = styles.scrollbar_background_active, styles.scrollbar_color_active
+        elif self._bar_hover:
+            background, color = styles.scrollbar_background_hover, styles.scrollbar_color_hover
+        else:
+            background, color = styles.scrollbar_background, styles.scrollbar_color
+        if background.a < 1:
+            background = self.background_colors[0] + background
+        color = background + color
+        if self.screen.styles.scrollbar_color.a == 0:
+            virtual, shown, position = 100, 0, 0.0  # what ScrollBarRender draws when given no sizes
+        else:
+            shown, position = height, int(self.scroll_y * 8) / 8
+        bar = ScrollBarRender.render_bar(size=height, virtual_size=ceil(virtual), window_size=ceil(shown),
+                                         position=position, thickness=BAR_WIDTH, vertical=True,
+                                         back_color=background.rich_color,
+                                         bar_color=color.rich_color)
+        cells = []
+        for cell in bar.segments:
+            style = cell.style or Style()
+            action = style.meta.get("@mouse.down")
+            style = base + style.clear_meta_and_links()
+            if action:
+                style += Style.from_meta({"@mouse.down": f"bar_{action}"})
+            cells.append(Segment(cell.text, style))
+        self._bar = cells
+        return cells
+
+    def _on_bar(self, x: int) -> bool:
+        return not self.folded and x >= self.size.width - BAR_WIDTH and self.virtual_size.height > self.size.height
+
+    def _refresh_bar(self) -> None:
+        self.refresh(Region(self.size.width - BAR_WIDTH, 0, BAR_WIDTH, self.size.height))
+
+    def action_bar_grab(self) -> None:
+        """The thumb is taken: the mouse moves the column until it is let go."""
+        self.capture_mouse()
+
+    def action_bar_scroll_up(self) -> None:
+        """A press above the thumb: a page up."""
+        if self.allow_vertical_scroll:
+            self.scroll_page_up()
+
+    def action_bar_scroll_down(self) -> None:
+        """A press below the thumb: a page down."""
+        if self.allow_vertical_scroll:
+            self.scroll_page_down()
+
+    def on_mouse_capture(self, event: events.MouseCapture) -> None:
+        self._grab = (event.mouse_position.y, self.scroll_y)
+        self.styles.pointer = "grabbing"
+        self._refresh_bar()
+
+    def on_mouse_release(self, _event: events.MouseRelease) -> None:
+        if self._grab is not None:
+            self._grab = None
+            self.styles.pointer = "default"
+            self._refresh_bar()
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        if self._grab is not None:
+            grabbed_y, scroll_y = self._grab
+            if self.size.height:
+                y = scroll_y + (event.screen_y - grabbed_y) * (self.virtual_size.height / self.size.height)
+                self.scroll_to(y=y, animate=not self.app.supports_smooth_scrolling, duration=0.1)
+            event.stop()
+            return
+        self._hover_bar(self._on_bar(event.x))
+
+    def on_leave(self, _event: events.Leave) -> None:
+        self._hover_bar(False)
+
+    def _hover_bar(self, over: bool) -> None:
+        if over != self._bar_hover:
+            self._bar_hover = over
+            self._refresh_bar()
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        if self._on_bar(event.x):
+            event.stop()  # a press on the scrollbar is the scrollbar's, as with Textual's
+
+    def on_mouse_up(self, event: events.MouseUp) -> None:
+        if self._grab is not None:
+            self.release_mouse()
+            event.stop()
+
+    def on_hide(self, _event: events.Hide) -> None:
+        if self._grab is not None:
+            self.release_mouse()
+
     # -- mouse ------------------------------------------------------------------------------------
     def on_click(self, event: events.Click) -> None:
+        if self._on_bar(event.x):
+            event.stop()
+            return
         if event.y < HEADER_HEIGHT or self.folded:
             self.post_message(self.Clicked(self, None))
             return
@@ -609,8 +811,7 @@ class Board(Widget, can_focus=True):
         if column is None or column.folded:
             return False
         self.column_index = self.columns.index(column)
-        column.cursor = max(0, min(index, column.info.count - 1))
-        column.refresh()
+        column.set_cursor(index)
         self._sync()
         return True
 
@@ -631,21 +832,22 @@ class Board(Widget, can_focus=True):
     def _sync(self) -> None:
         """Mark the active column, keep its cursor in view and choose the columns that fit."""
         for i, column in enumerate(self.columns):
-            active = i == self.column_index
-            if column.active != active or column.board_focused != self.has_focus:
-                column.active = active
-                column.board_focused = self.has_focus
-                column.refresh()
-        self._arrange()
-        column = self.selected_column
-        if column is not None and column.is_mounted:
-            column.call_after_refresh(column.show_cursor)
+            column.set_state(i == self.column_index, self.has_focus)
+        rearranged = self._arrange()
+        selected = self.selected_column
+        if selected is None or not selected.is_mounted:
+            return
+        if rearranged or not selected.size.height:
+            selected.call_after_refresh(selected.show_cursor)  # once the columns in view have their sizes
+        else:
+            selected.show_cursor()  # now, so the move and the scroll it needs go out in one frame
 
-    def _arrange(self) -> None:
+    def _arrange(self) -> bool:
+        """Show the columns that fit around the selected one; True if that changed which are shown."""
         n = len(self.columns)
         width = self.size.width - 1  # the board's left padding
         if n == 0 or width <= 0:
-            return
+            return False
         widths = [FOLDED_WIDTH if c.folded else MIN_WIDTH for c in self.columns]
 
         def fits(first: int, last: int) -> bool:
@@ -670,9 +872,11 @@ class Board(Widget, can_focus=True):
             if fits(first, n - 1):
                 last = n - 1
         self._first = first
+        changed = False
         for i, column in enumerate(self.columns):
             if column.display != (first <= i <= last):  # changed only when needed: each change is a re-layout
                 column.display = first <= i <= last
+                changed = True
         window = (first, last, n)
         if window != self._window:
             self._window = window
@@ -681,6 +885,7 @@ class Board(Widget, can_focus=True):
             right.set_class(last < n - 1, "-shown")
             left.update(f"◂\n{first}" if first > 0 else "")
             right.update(f"▸\n{n - 1 - last}" if last < n - 1 else "")
+        return changed
 
     def on_resize(self, _event: events.Resize) -> None:
         self._arrange()
@@ -713,8 +918,7 @@ class Board(Widget, can_focus=True):
             return
         target = self.columns[i]
         row = source.cursor - source.first_visible() if source.info.count else 0
-        target.cursor = max(0, min(target.first_visible() + max(0, row), target.info.count - 1))
-        target.refresh()
+        target.set_cursor(target.first_visible() + max(0, row))
         self.column_index = i
         self._sync()
 
@@ -723,8 +927,7 @@ class Board(Widget, can_focus=True):
         column = self.selected_column
         if column is None or column.info.count == 0:
             return
-        column.cursor = max(0, min(to, column.info.count - 1))
-        column.refresh()
+        column.set_cursor(to)
         self._sync()
 
     def _cursor_in_view(self, column: BoardColumn) -> int:

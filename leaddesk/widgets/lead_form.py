@@ -138,7 +138,8 @@ class LeadForm(Vertical):
         if f.custom is not None and f.custom.type in ("choice", "bool"):
             return Select[str]([], prompt="—", compact=True, id=wid)
         placeholder = f.placeholder or (f.custom.type if f.custom is not None else "")
-        return Input(placeholder=placeholder, compact=True, select_on_focus=False, id=wid)
+        # No validators: validate_on=() spares each Input a restyle (its -valid class) the first time it is filled.
+        return Input(placeholder=placeholder, compact=True, select_on_focus=False, validate_on=(), id=wid)
 
     def widget_for(self, name: str) -> Input | Select[Any]:
         """The Input or Select editing a field."""

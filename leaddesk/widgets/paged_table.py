@@ -404,7 +404,7 @@ class PagedTable(ScrollView, can_focus=True, inherit_bindings=False):
         for col, w in self._columns():
             title, title_style = self._title(col, style)
             segments += [Segment(fit(title, w, col.right), title_style), Segment(" " * SEP, style)]
-        return Strip(segments).adjust_cell_length(width, style)
+        return Strip(Segment.simplify(segments)).adjust_cell_length(width, style)
 
     def _title(self, col: Column, style: Style) -> tuple[str, Style]:
         """A column's header text and style."""
@@ -421,4 +421,5 @@ class PagedTable(ScrollView, can_focus=True, inherit_bindings=False):
         for col, w in self._columns():
             text = fit(self.CELLS[col.key](row), w, col.right)
             segments += [Segment(text, (styles or {}).get(col.key, style)), Segment(" " * SEP, style)]
-        return Strip(segments).adjust_cell_length(width, style)
+        # cells of one style go out as one run: a terminal gets one colour code per run, not two per cell
+        return Strip(Segment.simplify(segments)).adjust_cell_length(width, style)

@@ -4,7 +4,6 @@ Thursday 2026-11-26 12:00 UTC (tests/tui/conftest.py); ann acts."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -24,22 +23,9 @@ from leaddesk.store.queries import LeadFilter
 from leaddesk.widgets.agenda_table import AgendaTable
 from leaddesk.widgets.board import Board
 
-from .conftest import SIZES, assert_no_internal_error, calm, snapshot_of
+from .conftest import SIZES, calm, drive, snapshot_of
 
 Scenario = Callable[[Pilot[None]], Awaitable[None]]
-
-
-def drive(app: LeadDeskApp, scenario: Scenario, size: tuple[int, int] = (100, 30)) -> None:
-    """Run the app headless, wait for the desk, then play the scenario; no internal error may show."""
-    app.warm_up_after = None
-
-    async def main() -> None:
-        async with app.run_test(size=size) as pilot:
-            await calm(pilot)
-            await scenario(pilot)
-            assert_no_internal_error(app)
-
-    asyncio.run(main())
 
 
 def table_of(pilot: Pilot[None]) -> AgendaTable:

@@ -5,9 +5,15 @@ from sqlalchemy import create_engine, pool
 from sqlmodel import SQLModel
 
 import leaddesk.store.models  # noqa: F401  (registers the tables)
+from leaddesk.store.search import is_search_index
 
 config = context.config
 target_metadata = SQLModel.metadata
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """What autogenerate compares: not the search index (FTS5 tables, GIN indexes; migration 0005)."""
+    return not (name and is_search_index(name))
 
 
 def run_migrations_online() -> None:
@@ -19,6 +25,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             transaction_per_migration=True,
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()
