@@ -7,7 +7,7 @@ The columns are windowed (see `leaddesk.widgets.board`): this screen answers the
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
@@ -23,7 +23,7 @@ from leaddesk.store.errors import LeadDeskError, RuleError
 from leaddesk.store.queries import LeadFilter
 from leaddesk.store.rules import StatusInfo, check_qualify
 from leaddesk.textsafe import safe_line
-from leaddesk.widgets.board import Board, BoardColumn, Card, ColumnInfo, initials_of
+from leaddesk.widgets.board import PAGE_SIZE, Board, BoardColumn, Card, ColumnInfo, in_view_from_start, initials_of
 
 if TYPE_CHECKING:
     from leaddesk.store.desk import Desk
@@ -34,6 +34,18 @@ SEARCH_DELAY = 0.3  # seconds of quiet typing before the search applies
 def card_filter(flt: LeadFilter, status: str, offset: int = 0, limit: int | None = None) -> LeadFilter:
     """The filter of one column's cards: highest priority first, then newest (by number)."""
     return replace(flt, statuses=[status], sort="priority", descending=True, limit=limit, offset=offset)
+
+
+@dataclass(frozen=True)
+class Reloaded:
+    """What a reload reads in its worker: the columns (counts, values), the users' initials, the lead types, where
+    the followed card now is, and the first page of the columns that show it."""
+
+    columns: list[dict[str, Any]]
+    initials: dict[str, str]
+    types: list[str]
+    found: tuple[str, int] | None
+    pages: dict[str, list[Card]]
 
 
 def column_rank(desk: Desk, flt: LeadFilter, status: str, number: int) -> int | None:
@@ -137,8 +149,15 @@ class BoardScreen(DeskScreen):
         column, card = self.board.selected_column, self.board.selected_card
         if column is not None and card is not None:
             wanted.append((column.info.name, card.number))
+        # The first pages of the columns in view are read with the counts (one worker, one frame): the columns a
+        # first load shows, or (the same columns) the ones in view at the top, all of them after a new filter.
+        board = self.board
+        now_names = [c.info.name for c in board.columns]
+        at_top = {c.info.name for c in board.columns
+                  if c.shows_first_page_only or (self._restart and c.display and not c.folded)}
+        width, fold = board.size.width, board.fold_closed
 
-        def work(desk: Desk) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str], tuple[str, int] | None]:
+        def work(desk: Desk) -> Reloaded:
             columns = desk.board(flt)
             users = desk.users()
             types = [t["name"] for t in desk.catalog_list("types")]
@@ -150,23 +169,30 @@ class BoardScreen(DeskScreen):
                     if rank is not None:
                         found = (status, rank)
                         break
-            return columns, users, types, found
+            initials = {u["login"]: initials_of(u["login"], u["name"]) for u in users}
+            infos = [ColumnInfo.from_row(row) for row in columns]
+            if [info.name for info in infos] == now_names:
+                first = [info for info in infos if info.name in at_top]
+            else:
+                first = [infos[i] for i in in_view_from_start(infos, width, fold) if not (fold and infos[i].closed)]
+            pages = {info.name: [Card.from_row(r, initials) for r in desk.list_leads(
+                card_filter(flt, info.name, 0, PAGE_SIZE))] if info.count else [] for info in first}
+            return Reloaded(columns, initials, types, found, pages)
 
-        def done(result: tuple[list[dict[str, Any]], list[dict[str, Any]], list[str], tuple[str, int] | None]
-                 ) -> None:
+        def done(result: Reloaded) -> None:
             if ticket != self._reloads:
                 return  # a later reload supersedes this one
-            columns, users, types, found = result
             if self._follow is follow:
                 self._follow = None
             self._applied = flt
-            self._initials = {u["login"]: initials_of(u["login"], u["name"]) for u in users}
-            self._set_types(types)
+            self._initials = result.initials
+            self._set_types(result.types)
             restart, self._restart = self._restart, False
-            self.board.set_columns([ColumnInfo.from_row(c) for c in columns], keep_stale=not restart)
-            if found is not None:
-                self.board.select(*found)
-            self._show_summary(columns)
+            self.board.set_columns([ColumnInfo.from_row(c) for c in result.columns], keep_stale=not restart,
+                                   first_pages=result.pages)
+            if result.found is not None:
+                self.board.select(*result.found)
+            self._show_summary(result.columns)
 
         self.call(work, done, group="board-reload")
 

@@ -17,7 +17,7 @@ more on the left and right, tracks the selected card, and turns keys into messag
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from math import ceil
@@ -124,6 +124,19 @@ class Card:
         return f"⚑{calendar.month_abbr[self.followup.month]} {self.followup.day}", "later"
 
 
+def in_view_from_start(infos: Sequence[ColumnInfo], width: int, fold_closed: bool) -> list[int]:
+    """The indexes of the columns a board `width` cells wide shows with its first column selected (as
+    `Board._arrange` lays them out): the ones a first load fills."""
+    widths = [FOLDED_WIDTH if fold_closed and info.closed else MIN_WIDTH for info in infos]
+    shown = [0] if infos else []
+    for last in range(1, len(infos)):
+        more = MORE_WIDTH if last < len(infos) - 1 else 0
+        if sum(widths[:last + 1]) + more > width - 1:  # the board's left padding
+            break
+        shown.append(last)
+    return shown
+
+
 def initials_of(login: str, name: str | None) -> str:
     """Two letters for an owner: from the name's words ("Ann Carter" -> "AC"), else the login's start."""
     words = [w for w in safe_line(name or "").split() if w[:1].isalnum()]
@@ -225,13 +238,13 @@ class BoardColumn(ScrollView, can_focus=False):
     DEFAULT_CSS = """
     BoardColumn {
         width: 1fr; min-width: 17; height: 1fr; margin-right: 1;
-        background: $surface; overflow-x: hidden; overflow-y: auto;
+        background: $surface; overflow-x: hidden; overflow-y: hidden;
         scrollbar-size-vertical: 0;
         scrollbar-background: $surface; scrollbar-background-hover: $surface;
         scrollbar-background-active: $surface; scrollbar-color: $panel-lighten-2;
         scrollbar-color-hover: $panel-lighten-3; scrollbar-color-active: $accent;
     }
-    BoardColumn.-folded { width: 4; min-width: 4; scrollbar-size-vertical: 0; overflow-y: hidden; }
+    BoardColumn.-folded { width: 4; min-width: 4; }
     BoardColumn > .board-column--header { text-style: bold; }
     BoardColumn > .board-column--header-active { background: $primary; color: $text; text-style: bold; }
     BoardColumn > .board-column--value { color: $text-muted; }
@@ -293,7 +306,8 @@ class BoardColumn(ScrollView, can_focus=False):
             """The column clicked."""
             return self.column
 
-    def __init__(self, info: ColumnInfo, *, classes: str | None = None) -> None:
+    def __init__(self, info: ColumnInfo, *, classes: str | None = None, first_page: list[Card] | None = None
+                 ) -> None:
         super().__init__(classes=classes)
         self.info = info
         self.cursor = 0
@@ -301,7 +315,7 @@ class BoardColumn(ScrollView, can_focus=False):
         self.board_focused = False
         self.generation = 0
         self.today = clock.today()
-        self._pages: dict[int, list[Card]] = {}
+        self._pages: dict[int, list[Card]] = {} if first_page is None else {0: first_page}
         self._stale: dict[int, list[Card]] = {}
         self._pending: set[int] = set()
         self._looks: dict[str, Style] = {}  # styles of the repaint under way (see render_lines)
@@ -311,15 +325,19 @@ class BoardColumn(ScrollView, can_focus=False):
         self._set_virtual_size()
 
     # -- data --------------------------------------------------------------------------------------
-    def update_info(self, info: ColumnInfo, *, keep_stale: bool = True) -> None:
+    def update_info(self, info: ColumnInfo, *, keep_stale: bool = True, first_page: list[Card] | None = None
+                    ) -> None:
         """New counts (after a reload): drop the cached pages and ask again for the pages in view. With
         `keep_stale` the old pages are drawn until the new ones come; without it (a new filter) the
-        column starts again at the top."""
+        column starts again at the top. `first_page`, read with the counts, is not asked for again."""
         self.info = info
         self.generation += 1
         shown = self._pages_in_view()
         self._stale = {p: c for p, c in {**self._stale, **self._pages}.items() if p in shown} if keep_stale else {}
         self._pages = {}
+        if first_page is not None:
+            self._pages[0] = first_page
+            self._stale.pop(0, None)
         self._pending = set()
         self.today = clock.today()
         self.cursor = max(0, min(self.cursor, info.count - 1)) if keep_stale else 0
@@ -328,6 +346,12 @@ class BoardColumn(ScrollView, can_focus=False):
             self.scroll_to(y=0, animate=False, force=True)
         self.refresh()
         self.want_pages()
+
+    @property
+    def shows_first_page_only(self) -> bool:
+        """In view, unfolded, and only its first page is in view: a reload may read it with the counts
+        (`update_info(first_page=...)`)."""
+        return self.display and not self.folded and self._pages_in_view() == range(1)
 
     def set_page(self, generation: int, offset: int, cards: list[Card]) -> None:
         """Fill a page the column asked for (ignored when the filter changed since)."""
@@ -622,6 +646,13 @@ class BoardColumn(ScrollView, can_focus=False):
         self._bar = cells
         return cells
 
+    @property
+    def allow_vertical_scroll(self) -> bool:
+        """Scrollable when the cards overflow. The column draws its own bar, so Textual's never shows
+        (overflow-y: hidden): with `auto` it came and went as the first cards arrived, and each time laid out and
+        repainted the whole board again (one more full frame at start-up, ~40 KB at 120x40)."""
+        return not self._check_disabled() and not self.folded and self.virtual_size.height > self.size.height
+
     def _on_bar(self, x: int) -> bool:
         return not self.folded and x >= self.size.width - BAR_WIDTH and self.virtual_size.height > self.size.height
 
@@ -765,19 +796,22 @@ class Board(Widget, can_focus=True):
         yield Static("", id="more-right", classes="more")
 
     # -- columns ----------------------------------------------------------------------------------
-    def set_columns(self, infos: Iterable[ColumnInfo], *, keep_stale: bool = True) -> None:
-        """Show these columns (updated in place when the statuses are the same)."""
+    def set_columns(self, infos: Iterable[ColumnInfo], *, keep_stale: bool = True,
+                    first_pages: Mapping[str, list[Card]] | None = None) -> None:
+        """Show these columns (updated in place when the statuses are the same). `first_pages` (by status name),
+        read with the counts, fill the columns at once: the board is drawn filled in one frame."""
         infos = list(infos)
+        first_pages = first_pages or {}
         if not keep_stale:
             self._typed_ahead = None
         selected = self.selected_column.info.name if self.selected_column is not None else None
         if [i.name for i in infos] == [c.info.name for c in self.columns]:
             for column, info in zip(self.columns, infos, strict=True):
-                column.update_info(info, keep_stale=keep_stale)
+                column.update_info(info, keep_stale=keep_stale, first_page=first_pages.get(info.name))
         else:
             for column in self.columns:
                 column.remove()
-            self.columns = [BoardColumn(info) for info in infos]
+            self.columns = [BoardColumn(info, first_page=first_pages.get(info.name)) for info in infos]
             for column in self.columns:
                 column.set_folded(self.fold_closed and column.info.closed)
             if self.is_mounted:
