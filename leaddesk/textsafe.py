@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import re
     from collections.abc import Callable
 
-__all__ = ["safe", "safe_line", "truncate"]
+__all__ = ["safe", "safe_json", "safe_line", "truncate"]
 
 # C0 controls except \t and \n, plus DEL. \r gets the familiar short form.
 _ASCII_ESCAPES: dict[int, str] = {c: f"\\x{c:02x}" for c in (*range(0x09), *range(0x0B, 0x20), 0x7F)}
@@ -69,6 +69,19 @@ def safe_line(text: str | None) -> str:
     if text.isascii():
         return text.translate(_ASCII_LINE_ESCAPES)
     return _sub(_UNSAFE_LINE, _escape_line, text)
+
+
+def _json_escape(m: re.Match[str]) -> str:
+    return f"\\u{ord(m.group()):04x}"
+
+
+def safe_json(text: str) -> str:
+    """JSON text (as ``json.dumps`` writes it, non-ASCII kept) with the characters JSON leaves raw but a terminal
+    obeys (DEL, C1 such as the 8-bit CSI, bidi controls, line separators, lone surrogates) written as ``\\uXXXX``
+    escapes: the same JSON value, safe to print. (JSON itself escapes the C0 controls.)"""
+    if text.isascii():
+        return text.replace("\x7f", "\\u007f") if "\x7f" in text else text
+    return _sub(_UNSAFE, _json_escape, text)
 
 
 def truncate(text: str, width: int) -> str:

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from leaddesk.store.rules import PRIORITY_NAMES, format_money
-from leaddesk.textsafe import safe, safe_line
+from leaddesk.textsafe import safe, safe_json, safe_line
 
 
 def money(cents: int | None) -> float | None:
@@ -50,8 +50,8 @@ def lead_json(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def dumps(value: Any) -> str:
-    """JSON text for machines (non-ASCII kept, control characters escaped by JSON itself)."""
-    return json.dumps(value, ensure_ascii=False, indent=2, default=str)
+    """JSON text for machines, safe on a terminal too (non-ASCII kept, control characters escaped)."""
+    return safe_json(json.dumps(value, ensure_ascii=False, indent=2, default=str))
 
 
 def one_line(d: dict[str, Any]) -> str:

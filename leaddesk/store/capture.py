@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from leaddesk.store import catalog, leads
 from leaddesk.store.context import Ctx
 from leaddesk.store.db import Tx
-from leaddesk.store.errors import RuleError
+from leaddesk.store.errors import RuleError, one_line
 from leaddesk.store.refs import load_lead
 from leaddesk.store.rules import fold_name
 
@@ -48,8 +48,9 @@ class FormRejected(RuleError):
 
     def __init__(self, errors: list[str], fields: dict[str, str] | None = None) -> None:
         super().__init__("; ".join(errors))
-        self.errors = errors
-        self.fields = fields or {}
+        # One printable line each, as every refusal's message (a posted field name may hold control characters).
+        self.errors = [one_line(error) for error in errors]
+        self.fields = {name: one_line(error) for name, error in (fields or {}).items()}
 
 
 def ensure_source(ctx: Ctx, name: str) -> str:

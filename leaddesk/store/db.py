@@ -23,7 +23,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, Protocol
 
-from leaddesk.store.errors import LeadDeskError
+from leaddesk.store.errors import LeadDeskError, RuleError
 from leaddesk.store.schema import SCHEMA_HEAD
 
 BUSY_TIMEOUT_S = 10.0
@@ -58,30 +58,49 @@ class SqliteTx:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
 
+    def _run(self, sql: str, params: Mapping[str, Any] | None) -> sqlite3.Cursor:
+        try:
+            return self.conn.execute(sql, params or {})
+        except UnicodeEncodeError as exc:
+            raise unstorable(exc) from None
+
     def all(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Any]:
         """All rows of a query."""
-        return self.conn.execute(sql, params or {}).fetchall()
+        return self._run(sql, params).fetchall()
 
     def one(self, sql: str, params: Mapping[str, Any] | None = None) -> Any | None:
         """The first row of a query, or None."""
-        return self.conn.execute(sql, params or {}).fetchone()
+        return self._run(sql, params).fetchone()
 
     def scalar(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
         """The first column of the first row, or None."""
-        row = self.conn.execute(sql, params or {}).fetchone()
+        row = self._run(sql, params).fetchone()
         return None if row is None else row[0]
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
         """Run a statement; the number of rows it touched."""
-        return self.conn.execute(sql, params or {}).rowcount
+        return self._run(sql, params).rowcount
 
     def insert(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
         """Run an INSERT; the new row's id."""
-        return int(self.conn.execute(sql + " RETURNING id", params or {}).fetchone()[0])
+        return int(self._run(sql + " RETURNING id", params).fetchone()[0])
 
     def many(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run one statement for each row of parameters (executemany)."""
-        self.conn.executemany(sql, rows)
+        try:
+            self.conn.executemany(sql, rows)
+        except UnicodeEncodeError as exc:
+            raise unstorable(exc) from None
+
+
+def unstorable(exc: UnicodeEncodeError) -> RuleError:
+    """The refusal for text the database cannot encode: a lone surrogate, which is what bytes that are not UTF-8
+    become in a command-line argument or a file name (`surrogateescape`), or what a JSON `\\udXXX` escape gives."""
+    from leaddesk.textsafe import safe_line
+
+    bad = exc.object[exc.start:exc.end] if isinstance(exc.object, str) else ""
+    return RuleError(f"text with {safe_line(bad) or 'a character'} cannot be stored or searched: it is not"
+                     " valid Unicode (bytes that are not UTF-8?)")
 
 
 class MixedRow(dict[str, Any]):
@@ -106,7 +125,10 @@ class AlchemyTx:
         self._text = text
 
     def _run(self, sql: str, params: Mapping[str, Any] | None) -> Any:
-        return self.conn.execute(self._text(sql), dict(params or {}))
+        try:
+            return self.conn.execute(self._text(sql), dict(params or {}))
+        except UnicodeEncodeError as exc:
+            raise unstorable(exc) from None
 
     def all(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Any]:
         """All rows of a query."""
@@ -132,7 +154,10 @@ class AlchemyTx:
     def many(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run one statement for each row of parameters (executemany; pipelined by psycopg)."""
         if rows:
-            self.conn.execute(self._text(sql), [dict(r) for r in rows])
+            try:
+                self.conn.execute(self._text(sql), [dict(r) for r in rows])
+            except UnicodeEncodeError as exc:
+                raise unstorable(exc) from None
 
 
 def is_url(target: str) -> bool:

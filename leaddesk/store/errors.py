@@ -15,9 +15,14 @@ class LeadDeskError(Exception):
     exit_code = 1
 
     def __init__(self, message: str = "", *args: Any) -> None:
-        from leaddesk.textsafe import safe_line
+        super().__init__(one_line(message), *args)
 
-        super().__init__(safe_line(str(message)).replace("⏎ ", "\\n"), *args)
+
+def one_line(message: object) -> str:
+    """A message as one printable line: control characters made visible, a newline as ``\\n``."""
+    from leaddesk.textsafe import safe_line
+
+    return safe_line(str(message)).replace("⏎ ", "\\n")
 
 
 class RuleError(LeadDeskError):

@@ -324,6 +324,8 @@ def mark_lost(ctx: Ctx, lead: dict[str, Any], reason: str | None, note: str | No
     all_statuses, current = _status_of(ctx, lead)
     check_lost(current, reason)
     assert reason is not None
+    if note and "\x00" in note:
+        raise RuleError("the lost note contains a NUL character")
     reason_id = catalog.find_id(ctx.tx, "lost_reason", reason, "lost reason")
     target = _required_target(all_statuses, "lost")
     _check_type(ctx, lead, target)

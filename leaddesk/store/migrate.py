@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -23,18 +24,25 @@ def alembic_config(url: str) -> Any:
 
 
 def backup_sqlite(source: Path, dest: Path) -> Path:
-    """Copy a live SQLite database with the online backup API (safe while others write)."""
+    """Copy a live SQLite database with the online backup API (safe while others write).
+
+    The copy is written to DEST.part, private (0600) from its first byte, and renamed to `dest` once whole: a
+    process killed half way leaves no empty or partial file under the backup's name."""
     dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(dest.name + ".part")
+    for leftover in (part, part.with_name(part.name + "-journal")):  # from a backup killed before
+        leftover.unlink(missing_ok=True)
+    os.close(os.open(part, os.O_CREAT | os.O_WRONLY, 0o600))
     src = sqlite3.connect(source)
     try:
-        out = sqlite3.connect(dest)
+        out = sqlite3.connect(part)
         try:
             src.backup(out)
         finally:
             out.close()
     finally:
         src.close()
-    dest.chmod(0o600)
+    os.replace(part, dest)
     return dest
 
 

@@ -141,6 +141,8 @@ def _check_name(tx: Tx, name: str, partner_id: int | None = None) -> str:
     clean = " ".join((name or "").split())
     if not clean:
         raise RuleError("a partner needs a name")
+    if "\x00" in clean:
+        raise RuleError("a partner name contains a NUL character")
     for row in tx.all("SELECT id, name FROM partner"):
         if fold_name(row["name"]) == fold_name(clean) and row["id"] != partner_id:
             raise RuleError(f"partner '{row['name']}' already exists")

@@ -178,6 +178,17 @@ def _load_book(path: Path) -> Any:
         raise RuleError(f"{path.name} is not a readable .xlsx file: {exc}") from None
 
 
+def _sheet_rows(path: Path, ws: Any, min_row: int | None = None) -> Iterator[tuple[Any, ...]]:
+    """A read-only sheet's rows of values; RuleError when its XML cannot be read (a read-only sheet is parsed
+    while iterated: a character XML forbids, such as U+FFFF, which openpyxl itself writes, is found only then)."""
+    import zipfile
+
+    try:
+        yield from ws.iter_rows(min_row=min_row, values_only=True)
+    except (SyntaxError, zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:  # SyntaxError: XML ParseError
+        raise RuleError(f"{path.name} is not a readable .xlsx file: {exc}") from None
+
+
 def _open_xlsx(path: Path, sheet: str | None) -> Table:
     def open_sheet() -> Any:
         book = _load_book(path)
@@ -193,7 +204,7 @@ def _open_xlsx(path: Path, sheet: str | None) -> Table:
     try:
         header_row = 0
         headers: list[str] = []
-        for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+        for number, values in enumerate(_sheet_rows(path, ws), start=1):
             cells = [cell_text(v).strip() for v in values]
             if any(cells):
                 header_row, headers = number, cells
@@ -210,8 +221,7 @@ def _open_xlsx(path: Path, sheet: str | None) -> Table:
     def rows() -> Iterator[tuple[int, list[str]]]:
         book, ws = open_sheet()
         try:
-            for number, values in enumerate(ws.iter_rows(min_row=header_row + 1, values_only=True),
-                                            start=header_row + 1):
+            for number, values in enumerate(_sheet_rows(path, ws, header_row + 1), start=header_row + 1):
                 yield number, [cell_text(v) for v in values]
         finally:
             book.close()
