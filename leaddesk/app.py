@@ -66,6 +66,9 @@ class LeadDeskApp(App[None]):
     def __init__(self, settings: Settings, *, db: str | None = None, login: str | None = None,
                  desk: Desk | None = None) -> None:
         super().__init__()
+        from leaddesk.widgets.visible_input import draw_controls_visibly
+
+        draw_controls_visibly()  # a pasted ESC sequence is drawn as ␛… while it is edited, never obeyed
         self.settings = settings
         self.db_target = db
         self.login = desk.login if desk is not None else acting_login(login)

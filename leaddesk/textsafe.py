@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import re
     from collections.abc import Callable
 
-__all__ = ["safe", "safe_json", "safe_line", "truncate"]
+__all__ = ["safe", "safe_json", "safe_line", "truncate", "visible_controls"]
 
 # C0 controls except \t and \n, plus DEL. \r gets the familiar short form.
 _ASCII_ESCAPES: dict[int, str] = {c: f"\\x{c:02x}" for c in (*range(0x09), *range(0x0B, 0x20), 0x7F)}
@@ -82,6 +82,25 @@ def safe_json(text: str) -> str:
     if text.isascii():
         return text.replace("\x7f", "\\u007f") if "\x7f" in text else text
     return _sub(_UNSAFE, _json_escape, text)
+
+
+# One visible character per unsafe one (so that positions in the text are kept: an editor's cursor and selection):
+# the Unicode control pictures for C0 (␛ for ESC) and DEL, the replacement character for the rest.
+_VISIBLE_PICTURES: dict[int, str] = {c: chr(0x2400 + c) for c in range(0x20)} | {0x7F: "\u2421"}
+_UNSAFE_CHAR = r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+
+
+def _picture(m: re.Match[str]) -> str:
+    return _VISIBLE_PICTURES.get(ord(m.group()), "\ufffd")
+
+
+def visible_controls(text: str) -> str:
+    """``text`` with every control character (tab and newline too), bidi control and lone surrogate replaced by
+    one visible character (``\\x1b`` → ``␛``, U+202E → ``�``): the same length, for text being edited, where a
+    cursor position must stay a position in the value."""
+    if text.isascii():
+        return text.translate(_VISIBLE_PICTURES) if not text.isprintable() else text
+    return _sub(_UNSAFE_CHAR, _picture, text)
 
 
 def truncate(text: str, width: int) -> str:

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from leaddesk.textsafe import safe, safe_line, truncate
+from leaddesk.textsafe import safe, safe_line, truncate, visible_controls
 
 BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
 
@@ -179,3 +179,17 @@ def test_truncate_property(text: str, width: int) -> None:
         assert out == text
     else:
         assert out == text[: width - 1] + "…"
+
+
+def test_visible_controls_keeps_the_length_and_shows_every_control() -> None:
+    assert visible_controls("a\x1b[2J\tb\n\x7f") == "a\u241b[2J\u2409b\u240a\u2421"
+    assert visible_controls("x\u202ey\x9bz\u2066\ud800") == "x\ufffdy\ufffdz\ufffd\ufffd"
+    assert visible_controls("plain é 東 [b]x[/b]") == "plain é 東 [b]x[/b]"
+
+
+@given(st.text())
+def test_visible_controls_is_safe_and_position_preserving(text: str) -> None:
+    shown = visible_controls(text)
+    assert len(shown) == len(text)
+    assert safe(shown) == shown  # nothing left for safe() to escape
+    assert "\t" not in shown and "\n" not in shown

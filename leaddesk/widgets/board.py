@@ -16,7 +16,9 @@ more on the left and right, tracks the selected card, and turns keys into messag
 
 from __future__ import annotations
 
+import asyncio
 import calendar
+import contextlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -49,6 +51,7 @@ FOLDED_WIDTH = 5  # a folded closed column, gap included
 MORE_WIDTH = 2  # the "more columns" markers at the sides
 BAR_WIDTH = 1  # a column's scrollbar, drawn by the column on its last cell of every line
 PRIORITY_MARKS = {0: "↓", 1: "=", 2: "↑", 3: "⇈"}  # low, medium, high, urgent (as issue trackers draw them)
+MOUNT_SETTLE_S = 2.0  # at most this long the screen is held while new columns are mounted and laid out
 SLA_MARK = "SLA"  # on a card whose lead breached the first-contact SLA (top right, in the error colour)
 
 
@@ -809,16 +812,35 @@ class Board(Widget, can_focus=True):
             for column, info in zip(self.columns, infos, strict=True):
                 column.update_info(info, keep_stale=keep_stale, first_page=first_pages.get(info.name))
         else:
-            for column in self.columns:
-                column.remove()
+            stale = self.columns
             self.columns = [BoardColumn(info, first_page=first_pages.get(info.name)) for info in infos]
             for column in self.columns:
                 column.set_folded(self.fold_closed and column.info.closed)
             if self.is_mounted:
-                self.mount(*self.columns, before=self.query_one("#more-right"))
+                self.screen.call_next(self._swap_columns, stale, self.columns)
+            else:
+                for column in stale:
+                    column.remove()
         names = [c.info.name for c in self.columns]
         self.column_index = names.index(selected) if selected in names else self._nearest_open(0)
         self._sync()
+
+    async def _swap_columns(self, stale: list[BoardColumn], fresh: list[BoardColumn]) -> None:
+        """Replace the columns with the screen's updates held until the new ones are mounted and laid out (run from
+        the screen's message queue, so that the board's own queue carries on meanwhile).
+
+        Textual mounts asynchronously, and once the columns are mounted the board's queue lays it out again (the
+        mount's own callback): a frame drawn in between would paint the whole board twice (at 100k leads the
+        start-up sent 101 KB to the terminal instead of about half that)."""
+        with self.app.batch_update():
+            if stale:
+                await self.remove_children(stale)
+            await self.mount_all(fresh, before=self.query_one("#more-right"))
+            self._sync()
+            laid_out = asyncio.get_running_loop().create_future()
+            self.call_next(lambda: laid_out.done() or laid_out.set_result(None))  # after the mount's callback
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(laid_out, MOUNT_SETTLE_S)
 
     def column(self, name: str) -> BoardColumn | None:
         """The column of a status, by name."""

@@ -163,17 +163,34 @@ def test_the_new_lead_dialog_stores_typed_and_pasted_text_exactly(app: LeadDeskA
     assert desk.show(str(numbers[0]))["contact_name"] == (typed + pasted).strip()
 
 
-@pytest.mark.xfail(strict=True, reason="Textual's Input draws its value raw: a pasted ESC or bidi override reaches "
-                                       "the terminal while it is being typed (the stored value is shown safely)")
 def test_text_pasted_into_an_input_is_drawn_made_visible(app: LeadDeskApp) -> None:
+    """While it is being edited, pasted ESC/bidi/C1 text is drawn as control pictures, one per character (the
+    cursor stays on the right character), and the value keeps what was pasted; the command palette's input too."""
+    pasted = "Paste\x1b[2J \u202ert\x9b"
+    frames = Frames(app)
+
     async def scenario(pilot: Pilot[None]) -> None:
         await press(pilot, "n")
         name = pilot.app.screen.query_one("#name", Input)
-        name.post_message(events.Paste("Paste\x1b[2J \u202ert"))
+        name.post_message(events.Paste(pasted))
+        await calm(pilot)
+        assert name.value == pasted
+        shown = screen_text(pilot)
+        assert_literal(shown)
+        assert "Paste\u241b[2J \ufffdrt\ufffd" in shown  # ESC as ␛; the override and the C1 CSI as �
+        await press(pilot, "left", "left", "left", "left", "backspace")  # deletes the space before the override
+        assert name.value == "Paste\x1b[2J\u202ert\x9b"
+        await press(pilot, "escape", "escape")
+        await press(pilot, "ctrl+p")
+        await calm(pilot)
+        palette = pilot.app.screen.query_one(Input)
+        palette.post_message(events.Paste("\x1b]0;pwned\x07"))
         await calm(pilot)
         assert_literal(screen_text(pilot))
+        assert "\u241b]0;pwned" in screen_text(pilot)
 
     play(app, scenario, (80, 24))
+    assert frames.count and frames.injected == []
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
