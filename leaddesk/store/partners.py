@@ -68,15 +68,24 @@ def add_spend(ctx: Ctx, partner: str, amount: Any, on: Any = None, note: str = "
             "note": clean_note}
 
 
-def _lead_where(partner_id: int | None, since: str | None, until: str | None) -> tuple[str, dict[str, Any]]:
-    clauses = ["l.partner_id = :p" if partner_id is not None else "l.partner_id IS NOT NULL"]
-    params: dict[str, Any] = {"p": partner_id}
+def created_in(since: str | None, until: str | None, prefix: str = "") -> tuple[list[str], dict[str, Any]]:
+    """SQL clauses over `lead l` for the leads created in a period (dates as `period` gives them, `until`
+    inclusive), with their params named `{prefix}since` and `{prefix}after`."""
+    clauses: list[str] = []
+    params: dict[str, Any] = {}
     if since:
-        clauses.append("l.created_at >= :since")  # "2026-03-01" sorts before "2026-03-01T00:00:00"
-        params["since"] = since
+        clauses.append(f"l.created_at >= :{prefix}since")  # "2026-03-01" sorts before "2026-03-01T00:00:00"
+        params[f"{prefix}since"] = since
     if until:
-        clauses.append("l.created_at < :after")
-        params["after"] = (date.fromisoformat(until) + timedelta(days=1)).isoformat()
+        clauses.append(f"l.created_at < :{prefix}after")
+        params[f"{prefix}after"] = (date.fromisoformat(until) + timedelta(days=1)).isoformat()
+    return clauses, params
+
+
+def _lead_where(partner_id: int | None, since: str | None, until: str | None) -> tuple[str, dict[str, Any]]:
+    period_clauses, params = created_in(since, until)
+    clauses = ["l.partner_id = :p" if partner_id is not None else "l.partner_id IS NOT NULL", *period_clauses]
+    params["p"] = partner_id
     return " AND ".join(clauses), params
 
 

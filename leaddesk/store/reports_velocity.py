@@ -85,7 +85,7 @@ def _milestones(tx: Tx, scope: Scope) -> tuple[list[float], list[float], int, in
         f" min(CASE WHEN h.new IN {won} THEN h.at END) AS first_w,"
         f" max(CASE WHEN h.new IN {won} THEN h.at END) AS last_w,"
         f" max(CASE WHEN h.new IN {reached} OR h.old IN {reached} THEN 1 ELSE 0 END) AS was_q"
-        f" FROM history h WHERE h.entity = 'lead' AND h.field = 'status_id'"
+        f" FROM {scope.status_moves} WHERE h.entity = 'lead' AND h.field = 'status_id'"
         f" AND (h.new IN {either} OR h.old IN {reached})"
         " GROUP BY h.entity_id),"
         " dl AS (SELECT d.lead_id, min(d.created_at) AS first_deal FROM deal d WHERE d.lead_id IS NOT NULL"
@@ -120,9 +120,10 @@ def _time_in_status(tx: Tx, scope: Scope) -> tuple[dict[str, list[float]], list[
     wanted = scope.in_list("vs", ids)
     scope.params["v_now"] = scope.now
     moment = scope.epoch
-    rows_of = "FROM history h JOIN lead l ON l.id = h.entity_id WHERE h.entity = 'lead' AND h.field = 'status_id'"
+    rows_of = (f"FROM {scope.status_moves} JOIN lead l ON l.id = h.entity_id"
+               " WHERE h.entity = 'lead' AND h.field = 'status_id'")
     if scope.where == "1 = 1":  # no filter, no join: a deleted lead's rows have no current-status row (below)
-        rows_of = "FROM history h WHERE h.entity = 'lead' AND h.field = 'status_id'"
+        rows_of = f"FROM {scope.status_moves} WHERE h.entity = 'lead' AND h.field = 'status_id'"
     sums, picks = [], []
     for i in range(len(ids)):
         sums.append(f"sum(CASE WHEN status = :vs{i} THEN v END) AS v{i},"

@@ -395,3 +395,27 @@ def test_values_are_formatted_for_tables_and_json() -> None:
                                              ("duration", 90))] == ["1,234.56", "12.3%", "3", "—", "1m"]
     report = Report(name="x", title="X", filters={}, period="all time", columns=[], rows=[])
     assert report.as_json()["totals"] is None and report.as_json()["chart"] is None
+
+
+def test_the_status_history_is_read_through_its_partial_index(desk: Desk) -> None:
+    """The funnel's qualified test and the velocity report read the lead status rows of history through the partial
+    index `ix_history_lead_status` (SQLite's planner otherwise takes the index on `entity` and reads every lead
+    history row: 0.7 s instead of 0.09 s at 100k leads)."""
+    conn = desk.db._conn
+    if conn is None:
+        pytest.skip("the plan is SQLite's")
+    number = lead_at(desk, "2026-03-02T10:00:00+00:00", "Ada")
+    desk.set_status(number, "Contacted")
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    try:
+        for name in ("funnel", "velocity"):
+            desk.report(name, ReportFilters())
+    finally:
+        conn.set_trace_callback(None)
+    reading = [sql for sql in statements if "h.field = 'status_id'" in sql]
+    assert len(reading) >= 3, statements  # funnel: 1, velocity: milestones and time in status
+    for sql in reading:
+        plan = " ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql))
+        assert "USING INDEX ix_history_lead_status" in plan or "USING COVERING INDEX ix_history_lead_status" in plan
+        assert "ix_history_entity" not in plan, plan
