@@ -210,6 +210,9 @@ class LeadDeskApp(App[None]):
     warm_up_after: float | None = 0.3
     """Seconds after the desk opens to start building the other views in the background (None: never)."""
 
+    warmed_up = False
+    """Whether the warm-up has built every view (bench/_tui_probe.py waits for it before timing keys)."""
+
     WARM_MODULES = ("leads", "deal", "agenda", "lead_card", "qualify", "dialogs", "help")
 
     def _warm_up(self) -> None:
@@ -233,6 +236,7 @@ class LeadDeskApp(App[None]):
         # Everything built so far lives as long as the app: keep it out of the collector's full passes, which
         # otherwise stall a keypress now and then by 30-50 ms at 100k leads (bench/tui.py, p99).
         gc.freeze()
+        self.warmed_up = True
 
     # -- follow-up reminders (issue 6) -------------------------------------------------------------
     reminders = True
