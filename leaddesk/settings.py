@@ -60,6 +60,9 @@ Example::
 
     [intake]                              # `leaddesk intake`, the web-form endpoint
     allow_origins = ["https://www.example.com"]   # pages that may post from a browser (CORS); none by default
+
+    [files]                               # who may read the desk files leaddesk creates (SQLite)
+    group = "sales"                       # new desks, their -wal/-shm and backups: 0660, this group (default 0600)
 """
 
 from __future__ import annotations
@@ -459,6 +462,40 @@ def _intake(raw: Any, path: Path) -> Intake:
         raise RuleError(f"{path}: [intake] allow_origins: {exc}") from None
 
 
+FILES_KEYS = ("group",)
+
+
+@dataclass(frozen=True)
+class Files:
+    """Who may read the files leaddesk creates ([files] table; see `leaddesk.store.filemodes`)."""
+
+    group: str | None = None
+    """The group a new SQLite desk, its -wal/-shm files and its backups belong to (then 0660); None: 0600."""
+    gid: int | None = None
+    """That group's id, looked up when the settings are read."""
+
+
+def _files(raw: Any, path: Path) -> Files:
+    if not isinstance(raw, dict):
+        raise RuleError(f"{path}: [files] must be a table")
+    unknown = sorted(set(raw) - set(FILES_KEYS))
+    if unknown:
+        raise RuleError(f"{path}: [files] has unknown key '{unknown[0]}'; use {', '.join(FILES_KEYS)}")
+    group = raw.get("group")
+    if group is None:
+        return Files()
+    if not isinstance(group, str) or not group.strip():
+        raise RuleError(f"{path}: [files] group must be the name of a group, e.g. \"sales\"")
+    try:
+        import grp
+    except ImportError:
+        raise RuleError(f"{path}: [files] group needs a system with user groups (POSIX)") from None
+    try:
+        return Files(group=group.strip(), gid=grp.getgrnam(group.strip()).gr_gid)
+    except KeyError:
+        raise RuleError(f"{path}: [files] group '{group.strip()}' is not a group on this system") from None
+
+
 @dataclass(frozen=True)
 class Settings:
     """All user settings, with their defaults."""
@@ -491,6 +528,8 @@ class Settings:
     """Nurture sequences by name ([sequences.NAME] tables; see `leaddesk.store.sequences`)."""
     intake: Intake = field(default_factory=Intake)
     """The web-form endpoint ([intake] table)."""
+    files: Files = field(default_factory=Files)
+    """Who may read the desk files leaddesk creates ([files] table)."""
     source_path: Path | None = None
     """The file these settings were read from, if any."""
 
@@ -708,6 +747,7 @@ def load_settings(path: Path | None = None) -> Settings:
         sla=_sla(raw["sla"], path) if "sla" in raw else Sla(),
         sequences=_sequences(raw.get("sequences", {}), path),
         intake=_intake(raw["intake"], path) if "intake" in raw else Intake(),
+        files=_files(raw["files"], path) if "files" in raw else Files(),
         source_path=path,
     )
 

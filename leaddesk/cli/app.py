@@ -757,10 +757,11 @@ def db_backup(dest: Annotated[Path | None, typer.Argument(help="Backup file (def
     d = desk()
     if d.db.path is None:
         raise LeadDeskError("backup is for SQLite databases; use your server's tools (pg_dump) for others")
+    d.whoami()  # a copy of the desk is a read of all of it: refused to whoever may not read it
     target = dest or d.db.path.with_name(f"{d.db.path.name}.{clock.now().strftime('%Y%m%d-%H%M%S')}.bak")
     if target.exists():
         raise LeadDeskError(f"{target} already exists")
-    print(backup_sqlite(d.db.path, target))
+    print(backup_sqlite(d.db.path, target, d.settings.files))
 
 
 @db_app.command("restore")
@@ -773,12 +774,15 @@ def db_restore(
     from leaddesk.settings import load_settings
     from leaddesk.store.backups import restore
     from leaddesk.store.db import resolve_target, sqlite_path_of
+    from leaddesk.store.desk import acting_login
 
-    target = resolve_target(_globals["db"], load_settings().database)
+    settings = load_settings()
+    target = resolve_target(_globals["db"], settings.database)
     path = sqlite_path_of(target)
     if path is None:
         raise LeadDeskError("restore is for SQLite databases; use your server's tools (pg_restore) for others")
-    saved = restore(backup.expanduser(), path, force=force, stamp=clock.now().strftime("%Y%m%d-%H%M%S"))
+    saved = restore(backup.expanduser(), path, force=force, stamp=clock.now().strftime("%Y%m%d-%H%M%S"),
+                    login=acting_login(_globals["user"]), settings=settings)
     output.say(f"restored {path} from {backup}" + (f"; the replaced desk is kept as {saved}" if saved else ""))
 
 
@@ -789,6 +793,7 @@ def db_upgrade() -> None:
     from leaddesk.store.schema import SCHEMA_HEAD
 
     d = desk()
+    d.whoami()  # opening upgraded it; who may not use the desk is told so, as by every other command
     output.say(f"{shown_target(d.db.target)} is at schema revision {SCHEMA_HEAD}")
 
 

@@ -18,11 +18,12 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, Protocol
 
+from leaddesk.settings import Files
 from leaddesk.store.errors import LeadDeskError, RuleError
 from leaddesk.store.schema import SCHEMA_HEAD
 
@@ -103,6 +104,16 @@ def unstorable(exc: UnicodeEncodeError) -> RuleError:
                      " valid Unicode (bytes that are not UTF-8?)")
 
 
+def nul_unstorable() -> RuleError:
+    """The refusal for a NUL character sent to PostgreSQL, whose text cannot hold one (SQLite's can: there the
+    store refuses NULs in what it stores, and a search for one simply finds nothing)."""
+    return RuleError("the text contains a NUL character: the database cannot store or search it")
+
+
+def _holds_nul(rows: Iterable[Mapping[str, Any]]) -> bool:
+    return any(isinstance(value, str) and "\x00" in value for row in rows for value in row.values())
+
+
 class MixedRow(dict[str, Any]):
     """A row readable by column name and by position, like sqlite3.Row."""
 
@@ -119,16 +130,22 @@ class AlchemyTx:
 
     def __init__(self, conn: Any) -> None:
         from sqlalchemy import text
+        from sqlalchemy.exc import DataError
 
         self.conn = conn
         self.dialect = conn.dialect.name
         self._text = text
+        self._data_error = DataError
 
     def _run(self, sql: str, params: Mapping[str, Any] | None) -> Any:
         try:
             return self.conn.execute(self._text(sql), dict(params or {}))
         except UnicodeEncodeError as exc:
             raise unstorable(exc) from None
+        except self._data_error:
+            if _holds_nul([params or {}]):  # PostgreSQL's text cannot hold one: not even to search for it
+                raise nul_unstorable() from None
+            raise
 
     def all(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Any]:
         """All rows of a query."""
@@ -158,6 +175,10 @@ class AlchemyTx:
                 self.conn.execute(self._text(sql), [dict(r) for r in rows])
             except UnicodeEncodeError as exc:
                 raise unstorable(exc) from None
+            except self._data_error:
+                if _holds_nul(rows):
+                    raise nul_unstorable() from None
+                raise
 
 
 def is_url(target: str) -> bool:
@@ -201,11 +222,13 @@ def resolve_target(explicit: str | None, configured: str | None = None) -> str:
     return str(default_db_path())
 
 
-def _connect_sqlite(path: Path) -> sqlite3.Connection:
+def _connect_sqlite(path: Path, files: Files) -> sqlite3.Connection:
+    from leaddesk.store import filemodes
+
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        # Created private: the WAL and shared-memory files inherit these permissions.
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        # Created private (0600), or 0660 for the [files] group: the WAL and shared-memory files get this mode.
+        filemodes.create(path, files)
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA foreign_keys=ON")
@@ -213,6 +236,8 @@ def _connect_sqlite(path: Path) -> sqlite3.Connection:
     if mode != "wal":
         conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
+    for suffix in ("-wal", "-shm"):
+        filemodes.share(path.with_name(path.name + suffix), files)
     return conn
 
 
@@ -249,8 +274,11 @@ class Database:
         return "sqlite" if self._conn is not None else str(self._engine.dialect.name)
 
     @classmethod
-    def open(cls, target: str, *, migrate: bool = True, create: bool = True) -> Database:
-        """Open (creating it unless `create` is off) and bring the schema up to date, backing up first."""
+    def open(cls, target: str, *, migrate: bool = True, create: bool = True, files: Files | None = None) -> Database:
+        """Open (creating it unless `create` is off) and bring the schema up to date, backing up first.
+
+        A new SQLite file, its -wal/-shm and the backup are created with the access of `files` (default private)."""
+        files = files or Files()
         path = sqlite_path_of(target)
         if path is not None:
             if not create and not path.exists():
@@ -259,7 +287,7 @@ class Database:
             if path.is_dir():
                 raise LeadDeskError(f"database path {path} is a folder, not a file")
             try:
-                conn = _connect_sqlite(path)
+                conn = _connect_sqlite(path, files)
             except (sqlite3.Error, OSError) as exc:
                 raise LeadDeskError(f"cannot open database {path}: {exc}") from None
             try:
@@ -274,8 +302,8 @@ class Database:
                 from leaddesk.store.migrate import upgrade_sqlite
 
                 conn.close()
-                upgrade_sqlite(path, revision)
-                conn = _connect_sqlite(path)
+                upgrade_sqlite(path, revision, files)
+                conn = _connect_sqlite(path, files)
             return cls(target, sqlite_conn=conn)
         from leaddesk.store.migrate import open_engine
 

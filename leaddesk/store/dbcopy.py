@@ -150,7 +150,7 @@ def copy_database(source: Database, target: str, login: str, settings: Settings,
         marks = {t.name: high_water(src, t) for t in schema if t.serial}
         dest: Database | None = None
         try:
-            dest = Database.open(target)
+            dest = Database.open(target, files=settings.files)
             with dest.write() as out:
                 filled = [t.name for t in schema if out.scalar(f"SELECT 1 FROM {_q(t.name)} LIMIT 1")]
                 if filled:

@@ -60,7 +60,8 @@ class Desk:
         With `create` off (read-only commands) a missing SQLite file is refused instead of created.
         """
         settings = settings or load_settings()
-        database = Database.open(resolve_target(db, settings.database), migrate=migrate, create=create)
+        database = Database.open(resolve_target(db, settings.database), migrate=migrate, create=create,
+                                 files=settings.files)
         return cls(database, settings, acting_login(login), origin)
 
     def close(self) -> None:
@@ -96,6 +97,7 @@ class Desk:
         """Initialise a new desk with a preset and make the acting user an admin; return what happened."""
         with self.db.write() as tx:
             if catalog.is_initialised(tx):
+                permissions.reader(tx, self.login, self.settings)  # a set-up desk says so only to its users
                 current = catalog.preset_of(tx) or "custom"
                 if current != preset:
                     raise RuleError(f"this desk is already set up with the '{current}' preset;"

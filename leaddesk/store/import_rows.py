@@ -26,6 +26,9 @@ from leaddesk.store.mapping import CUSTOM, ColumnMap
 from leaddesk.store.tabular import Table
 
 CHUNK = 500
+CHUNK_CHARS = 2_000_000
+"""A chunk also ends once its rows hold this many characters: a file of huge rows (a 1 MB cell each) is
+imported with as flat a memory as one of small rows (a chunk crosses the pipe and waits to be written)."""
 PURE_KINDS = {"name", "text", "longtext", "email", "phone", "priority", "probability", "money", "date", "int",
               "bant", "tags"}
 # Values that repeat across rows (a city, a priority): each distinct one is checked once.
@@ -85,15 +88,18 @@ class RowChecker:
         self.notx: Any = _NoTx()
 
     def chunks(self, table: Table, size: int = CHUNK) -> Iterator[list[CheckedRow]]:
-        """The file's non-blank rows, checked, `size` at a time."""
+        """The file's non-blank rows, checked, `size` at a time (fewer when they are large: `CHUNK_CHARS`)."""
         chunk: list[CheckedRow] = []
+        held = 0
         for line, cells in table.rows():
             if not any(c.strip() for c in cells if c):
                 continue
             chunk.append(self.check(line, cells))
-            if len(chunk) >= size:
+            held += sum(map(len, cells))
+            if len(chunk) >= size or held >= CHUNK_CHARS:
                 yield chunk
                 chunk = []
+                held = 0
         if chunk:
             yield chunk
 

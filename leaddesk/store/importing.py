@@ -211,8 +211,13 @@ def run_import(ctx: Ctx, plan: Plan, progress: Callable[[int, int], None] | None
     worker = RowWorker(checker, plan.table.path, plan.table.sheet, CHUNK) if use_worker(plan.table.total) else None
     complete = False
     try:
-        for chunk in (worker.chunks() if worker is not None else checker.chunks(plan.table, CHUNK)):
-            _process(run, chunk, progress)
+        try:
+            for chunk in (worker.chunks() if worker is not None else checker.chunks(plan.table, CHUNK)):
+                _process(run, chunk, progress)
+        except RuleError as exc:  # the file, refused half way through (cut off, a broken line...): all or nothing
+            said = str(exc)
+            done = said if said.endswith("nothing was imported") else f"{said}; nothing was imported"
+            raise RuleError(done) from None
         if progress:
             progress(run.counts["read"], run.counts["read"])  # the total was an estimate: now it is known
         complete = True

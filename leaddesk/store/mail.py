@@ -7,10 +7,16 @@ database; `store/capture.py` decides what a record becomes.
 
 Records are kept literal (control characters are escaped when shown, not here), but
 NULs are removed and the body is cut at `MAX_BODY_CHARS`.
+
+A message that cannot be read right is refused (RuleError), not captured in part: one cut off in its
+header, one whose MIME parts are broken (a boundary missing, or never closed: cut off), one whose text
+is in a charset Python does not know and is not UTF-8. Bytes its declared charset cannot decode show
+as U+FFFD, as in every mail program; a sender's name in an unknown charset gives way to the address.
 """
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 from collections.abc import Iterator
@@ -65,6 +71,9 @@ def parse_message(raw: bytes) -> MailRecord:
         raise RuleError(f"the message is too large ({len(raw)} bytes; the limit is {MAX_MESSAGE_BYTES})")
     if not raw.strip():
         raise RuleError("the message is empty")
+    if _header_end(raw) == len(raw) and not raw.endswith((b"\n", b"\r")):
+        raise RuleError("the message ends in the middle of its header (its last line has no line end):"
+                        " it looks cut off")
     from email import policy
     from email.parser import BytesParser
 
@@ -78,7 +87,25 @@ def parse_message(raw: bytes) -> MailRecord:
         raise RuleError(f"the message cannot be read: {type(exc).__name__}: {exc}") from None
 
 
+def _broken_mime(msg: EmailMessage) -> str | None:
+    """Why the message's MIME parts cannot be told apart (its text would be lost or cut), or None."""
+    from email import errors
+
+    for part in msg.walk():
+        for defect in part.defects:
+            if isinstance(defect, errors.NoBoundaryInMultipartDefect):
+                return "a multipart part names no boundary"
+            if isinstance(defect, errors.StartBoundaryNotFoundDefect):
+                return "no part starts with the boundary its Content-Type names"
+            if isinstance(defect, errors.CloseBoundaryNotFoundDefect):
+                return "a multipart part is never closed: the message looks cut off"
+    return None
+
+
 def _record(msg: EmailMessage, raw: bytes) -> MailRecord:
+    broken = _broken_mime(msg)
+    if broken is not None:
+        raise RuleError(f"the message's MIME structure is broken: {broken}")
     name, email = _sender(msg)
     subject = _clip(" ".join(_header(msg, "Subject").split()), MAX_SUBJECT_CHARS)
     body = _clean(_body(msg))
@@ -170,9 +197,22 @@ def _sender(msg: EmailMessage) -> tuple[str, str]:
     except RuleError as exc:
         raise RuleError(f"the sender: {exc}") from None
     name = " ".join(_fix(first.display_name or "").split()).strip("'\" ")
-    if not name or "@" in name:
+    if not name or "@" in name or _unknown_charset(_raw_header(msg, "From")):
         name = _fix(first.username)
     return _clip(name, MAX_NAME_CHARS), email
+
+
+_ENCODED_WORD_CHARSET = re.compile(r"=\?([^?*]+)[^?]*\?[bBqQ]\?")
+
+
+def _unknown_charset(raw_header: str) -> bool:
+    """True when one of a raw header's encoded words names a charset Python does not know (it decodes as U+FFFD)."""
+    for charset in _ENCODED_WORD_CHARSET.findall(raw_header):
+        try:
+            codecs.lookup(charset)
+        except LookupError:
+            return True
+    return False
 
 
 def _date(msg: EmailMessage) -> str | None:
@@ -227,7 +267,12 @@ def _content(part: EmailMessage) -> str:
     try:
         return data.decode(charset, "replace")
     except LookupError:
-        return data.decode("utf-8", "replace")
+        pass
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RuleError(f"the message's text is in a charset this program does not know ('{_clip(charset, 40)}')"
+                        " and is not UTF-8: it cannot be read") from None
 
 
 def _clean(text: str) -> str:

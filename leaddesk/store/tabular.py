@@ -1,25 +1,48 @@
 """Reading tabular files for the import: CSV and Excel, streamed, never read whole.
 
 - CSV in any common delimiter (`,` `;` tab `|`, taken from the header line) and encoding
-  (UTF-8 with or without BOM, UTF-16 with BOM, else Windows-1252, else Latin-1, with a warning),
-  quoted newlines kept;
-- `.xlsx` through openpyxl in read-only mode (first sheet or a named one), imported lazily.
+  (`sniffing`: UTF-8 with or without BOM, UTF-16, else Windows-1252, else Latin-1, with a warning;
+  binary, cut-off and mixed-encoding files refused), quoted newlines kept, every line bounded
+  (`MAX_LINE_CHARS`); a file that ends inside quotes, or in the middle of a row, is refused as cut off;
+- `.xlsx` through openpyxl in read-only mode (first sheet or a named one), imported lazily, after
+  `check_archive` refused what is not a workbook or would inflate too far (a zip bomb).
+
+Every refusal is a RuleError naming the file (and the line where there is one); the import runs in
+one transaction, so a refusal met half way through a file leaves nothing imported.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from leaddesk.store.errors import NotFound, RuleError
+from leaddesk.store.sniffing import sniff_encoding
+
+__all__ = ["Table", "cell_text", "check_archive", "open_table", "sheet_names", "sniff_delimiter", "sniff_encoding"]
 
 DELIMITERS = (",", ";", "\t", "|")
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")
+
+MAX_LINE_CHARS = 16 * 1024 * 1024
+"""The longest line (and cell: csv's field size limit) of a CSV file: a longer one is refused with its line number
+before it is held whole, so that memory stays flat on any file (no field takes more than 100,000 characters)."""
+
+XLSX_MAX_INFLATED = 200 * 1024 * 1024
+"""The most an .xlsx may hold once inflated, all its parts together (a sheet of 500,000 leads is about 180 MB).
+Checked on the sizes the zip declares, before openpyxl reads anything; a part never inflates past its declared
+size (zipfile stops there, and such a part then fails its CRC check), so a zip that lies about them gains nothing."""
+
+XLSX_MAX_RATIO = 100
+"""The most one part of an .xlsx larger than `XLSX_RATIO_FROM` may inflate per byte stored: the sheets Excel and
+openpyxl write inflate 10 to 25 times, a zip bomb thousands of times."""
+
+XLSX_RATIO_FROM = 1024 * 1024
+"""Parts that inflate to less than this are not judged by their ratio (a small part may be very repetitive)."""
 
 
 @dataclass
@@ -53,46 +76,6 @@ def open_table(path: Path, sheet: str | None = None) -> Table:
     return _open_csv(path)
 
 
-def sniff_encoding(path: Path) -> tuple[str, int, str | None]:
-    """(encoding, number of line breaks, warning or None), reading the file in blocks (never whole)."""
-    with path.open("rb") as handle:
-        head = handle.read(4)
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16", _count_lines(path, b"\n\x00" if head.startswith(codecs.BOM_UTF16_LE) else b"\x00\n"), None
-    lines = 0
-    utf8_ok = True
-    cp1252_ok = True
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            lines += block.count(b"\n")
-            if utf8_ok:
-                try:
-                    decoder.decode(block)
-                except UnicodeDecodeError:
-                    utf8_ok = False
-            if not utf8_ok and cp1252_ok:
-                cp1252_ok = not any(byte in block for byte in (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d"))
-    if utf8_ok:
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            utf8_ok = False
-    if utf8_ok:
-        return "utf-8-sig", lines, None
-    if cp1252_ok:
-        return "cp1252", lines, f"{path.name} is not UTF-8: read as Windows-1252 (cp1252); check accented names"
-    return "latin-1", lines, f"{path.name} is not UTF-8: read as Latin-1; check accented names"
-
-
-def _count_lines(path: Path, newline: bytes) -> int:
-    count = 0
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            count += block.count(newline)
-    return count
-
-
 def sniff_delimiter(header_line: str) -> str:
     """The delimiter of a CSV: the candidate found most often (outside quotes) in its header line."""
     counts = dict.fromkeys(DELIMITERS, 0)
@@ -106,28 +89,78 @@ def sniff_delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
+class _Lines:
+    """A CSV file's lines for csv.reader, each read with a bound (`MAX_LINE_CHARS`): `count` lines given, `last`
+    the latest, `ended` once the reader asked for a line past the end."""
+
+    def __init__(self, handle: IO[str], path: Path, encoding: str) -> None:
+        self.handle = handle
+        self.path = path
+        self.encoding = encoding
+        self.count = 0
+        self.last = ""
+        self.ended = False
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        try:
+            line = self.handle.readline(MAX_LINE_CHARS + 1)
+        except UnicodeDecodeError as exc:  # the file changed since it was sniffed, or a broken UTF-16 pair
+            raise RuleError(f"{self.path.name} line {self.count + 1} is not {self.encoding} text:"
+                            f" {exc.reason}") from None
+        if not line:
+            self.ended = True
+            raise StopIteration
+        self.count += 1
+        if len(line) > MAX_LINE_CHARS:
+            raise RuleError(f"{self.path.name} line {self.count} is longer than {MAX_LINE_CHARS:,} characters:"
+                            " not a CSV row this import reads")
+        self.last = line
+        return line
+
+
+def _never_closed(path: Path, line: int) -> RuleError:
+    return RuleError(f"{path.name} line {line}: a quoted value opened there is never closed (the file ends inside"
+                     " the quotes): is the file cut off?")
+
+
 def _open_csv(path: Path) -> Table:
     encoding, lines, warning = sniff_encoding(path)
-    csv.field_size_limit(16 * 1024 * 1024)  # long cells are refused by the field rules, with their line
+    csv.field_size_limit(MAX_LINE_CHARS)  # long cells are refused by the field rules, with their line
     with path.open(encoding=encoding, newline="") as handle:
-        first = handle.readline()
+        first = next(_Lines(handle, path, encoding), "")
         delimiter = sniff_delimiter(first)
         handle.seek(0)
-        reader = csv.reader(handle, delimiter=delimiter)
+        header_lines = _Lines(handle, path, encoding)
+        reader = csv.reader(header_lines, delimiter=delimiter)
         try:
             headers = next(reader, None)
         except csv.Error as exc:
             raise RuleError(f"{path.name} line 1: {exc}") from None
+        if headers is not None and header_lines.ended:
+            raise _never_closed(path, 1)
     if not headers or not any(h.strip() for h in headers):
         raise RuleError(f"{path.name} is empty: the first line must name the columns")
+    width = len(headers)
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         with path.open(encoding=encoding, newline="") as handle:
-            reader = csv.reader(handle, delimiter=delimiter)
+            lines = _Lines(handle, path, encoding)
+            reader = csv.reader(lines, delimiter=delimiter)
             last = 0
+            regular = True  # every row so far has a cell for every column
             try:
                 for number, cells in enumerate(reader):
                     start, last = last + 1, reader.line_num
+                    if lines.ended:
+                        raise _never_closed(path, start)
+                    if (number and regular and len(cells) < width and not lines.last.endswith(("\n", "\r"))
+                            and any(c.strip() for c in cells)):
+                        raise RuleError(f"{path.name} line {start}: the file ends in the middle of a row ({len(cells)}"
+                                        f" of {width} columns, and no line end): it looks cut off")
+                    regular = regular and len(cells) >= width
                     if number:
                         yield start, cells
             except csv.Error as exc:
@@ -166,32 +199,70 @@ def sheet_names(path: Path) -> list[str]:
         book.close()
 
 
-def _load_book(path: Path) -> Any:
-    """An .xlsx workbook opened read-only (values, not formulas); RuleError when it is not one."""
+def check_archive(path: Path) -> None:
+    """Refuse an .xlsx that is not a zip archive holding a workbook, or that would inflate past `XLSX_MAX_INFLATED`
+    or `XLSX_MAX_RATIO` (a zip bomb), from its directory alone: before openpyxl reads any part of it."""
     import zipfile
 
+    name = path.name
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        raise RuleError(f"{name} is not a readable .xlsx file: it is not a zip archive, as an .xlsx is"
+                        " (cut off, or another format renamed?)") from None
+    if not any(m.filename == "[Content_Types].xml" for m in members):
+        raise RuleError(f"{name} is not a readable .xlsx file: a zip archive, but not an Excel workbook")
+    total = 0
+    for member in members:
+        if member.flag_bits & 0x1:
+            raise RuleError(f"{name} is not a readable .xlsx file: its part {member.filename} is encrypted")
+        if member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise RuleError(f"{name} is not a readable .xlsx file: its part {member.filename} is compressed in a way"
+                            " Excel never writes")
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > XLSX_RATIO_FROM and ratio > XLSX_MAX_RATIO:
+            raise RuleError(f"{name} is refused as a zip bomb: its part {member.filename} would inflate"
+                            f" {ratio:,.0f} times (to {member.file_size:,} bytes; the limit is {XLSX_MAX_RATIO})")
+        total += member.file_size
+    if total > XLSX_MAX_INFLATED:
+        raise RuleError(f"{name} would inflate to {total:,} bytes (the limit for an .xlsx is {XLSX_MAX_INFLATED:,}):"
+                        " save it as .csv, which has no limit")
+
+
+def _unreadable(path: Path, exc: Exception) -> RuleError:
+    return RuleError(f"{path.name} is not a readable .xlsx file: {exc or type(exc).__name__}")
+
+
+def _load_book(path: Path) -> Any:
+    """An .xlsx workbook opened read-only (values, not formulas), after `check_archive`; RuleError when it is not
+    one. openpyxl meets a malformed part with whatever its parsers raise (ParseError, TypeError from a bad
+    attribute, IndexError, KeyError...): each is the file's fault, refused in one line."""
     from openpyxl import load_workbook
 
+    check_archive(path)
     try:
         return load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise RuleError(f"{path.name} is not a readable .xlsx file: {exc}") from None
+    except Exception as exc:  # see the docstring
+        raise _unreadable(path, exc) from None
 
 
 def _sheet_rows(path: Path, ws: Any, min_row: int | None = None) -> Iterator[tuple[Any, ...]]:
     """A read-only sheet's rows of values; RuleError when its XML cannot be read (a read-only sheet is parsed
-    while iterated: a character XML forbids, such as U+FFFF, which openpyxl itself writes, is found only then)."""
-    import zipfile
-
+    while iterated: a character XML forbids, such as U+FFFF, which openpyxl itself writes, is found only then;
+    so is a part cut off or failing its CRC check)."""
     try:
         yield from ws.iter_rows(min_row=min_row, values_only=True)
-    except (SyntaxError, zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:  # SyntaxError: XML ParseError
-        raise RuleError(f"{path.name} is not a readable .xlsx file: {exc}") from None
+    except Exception as exc:  # as in _load_book
+        raise _unreadable(path, exc) from None
 
 
 def _open_xlsx(path: Path, sheet: str | None) -> Table:
     def open_sheet() -> Any:
         book = _load_book(path)
+        if not book.worksheets:
+            book.close()
+            raise RuleError(f"{path.name} is not a readable .xlsx file: it has no sheet")
         if sheet is None:
             return book, book.worksheets[0]
         names = {name.casefold(): name for name in book.sheetnames}

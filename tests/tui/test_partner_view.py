@@ -194,6 +194,26 @@ def test_a_partner_nobody_linked_reads_why(kim: Desk, demo_db: Path) -> None:
         lone.close()
 
 
+def test_a_deactivated_partner_is_told_so_and_gets_no_partner_view(kim: Desk, demo_db: Path) -> None:
+    kim.set_user_active("pat", False)
+    app = make_app(Settings(), db=str(demo_db), login="pat")
+    app.warm_up_after = None
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        assert app.desk is None and not app.is_partner and app.current_mode != "partner"
+        assert not pilot.app.screen.query(StatusTable)
+        assert [(n.title, str(n.message)) for n in app._notifications] == [(
+            "Cannot open the desk", "user 'pat' is deactivated on this desk: ask a manager to run"
+                                    " `leaddesk user activate pat`")]
+        assert app.sub_title == "pat · not allowed"
+        for key in ("1", "P", "enter"):
+            await pilot.press(key)
+            await calm(pilot)
+        assert not [t for t in pilot.app.screen.query(DataTable) if t.row_count]
+
+    run(app, scenario)
+
+
 # -- comarketing mode (managers and reps) ----------------------------------------------------------------------
 def test_p_toggles_comarketing_mode_and_back(app: LeadDeskApp, desk: Desk) -> None:
     app.warm_up_after = None

@@ -40,11 +40,15 @@ def run_migrations_online() -> None:
     if engine.dialect.name == "sqlite":
         transactional_ddl_on_sqlite(engine)
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
-            render_as_batch=connection.dialect.name == "sqlite",
-            transaction_per_migration=True,
+            render_as_batch=sqlite,
+            # SQLite: a transaction per migration (a killed upgrade leaves a whole revision; a failed one is undone
+            # from the backup store/migrate.py takes). PostgreSQL, whose DDL is transactional: the whole upgrade
+            # is one transaction, so a failed migration leaves the database exactly as it was.
+            transaction_per_migration=sqlite,
             include_name=include_name,
         )
         with context.begin_transaction():
