@@ -67,8 +67,10 @@ class LeadDeskApp(App[None]):
                  desk: Desk | None = None) -> None:
         super().__init__()
         from leaddesk.widgets.visible_input import draw_controls_visibly
+        from leaddesk.widgets.watchers import drop_watchers_of_removed_nodes
 
         draw_controls_visibly()  # a pasted ESC sequence is drawn as ␛… while it is edited, never obeyed
+        drop_watchers_of_removed_nodes()  # removed widgets are freed (Textual keeps them: tests/test_soak.py)
         self.settings = settings
         self.db_target = db
         self.login = desk.login if desk is not None else acting_login(login)

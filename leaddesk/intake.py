@@ -161,6 +161,7 @@ async def read_multipart(request: web.Request, max_body: int) -> dict[str, str]:
     """A multipart/form-data body (parsed by aiohttp, at most `max_body` bytes and MAX_FIELDS fields) as
     {field: text}. A file field is refused unless it is empty (a form's file input left blank)."""
     from aiohttp import web
+    from aiohttp.http_exceptions import BadHttpMessage
     from aiohttp.web_request import FileField
 
     try:
@@ -175,6 +176,9 @@ async def read_multipart(request: web.Request, max_body: int) -> dict[str, str]:
         raise BodyError(HTTPStatus.BAD_REQUEST, "a part is not valid text in its charset") from None
     except ValueError as exc:
         raise BodyError(HTTPStatus.BAD_REQUEST, f"the multipart body is not valid: {safe_line(str(exc))}") from None
+    except BadHttpMessage:  # a part's header aiohttp cannot parse (a control character in a field's name)
+        raise BodyError(HTTPStatus.BAD_REQUEST, "the multipart body is not valid: a part's headers are not"
+                                                " valid HTTP") from None
     pairs: list[tuple[str, str]] = []
     files = [value for value in form.values() if isinstance(value, FileField)]
     try:
@@ -414,7 +418,11 @@ class IntakeServer:
         if given is None:
             scheme, _, credentials = (request.headers.get("Authorization") or "").strip().partition(" ")
             given = credentials.strip() if scheme.casefold() == "bearer" else ""
-        return hmac.compare_digest(given.strip().encode(), self.token)
+        try:  # aiohttp reads header bytes that are not UTF-8 as lone surrogates: give those bytes back
+            sent = given.strip().encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:  # a surrogate no byte stands for
+            return False
+        return hmac.compare_digest(sent, self.token)
 
     async def _post_lead(self, request: web.Request) -> web.Response:
         from aiohttp import web

@@ -151,12 +151,21 @@ def list_entries(tx: Tx, kind: str) -> list[dict[str, Any]]:
     return out
 
 
+def clean_name(text: str, what: str) -> str:
+    """A list entry's or status's name with its runs of white space made one space; refused when blank or
+    holding a NUL (which PostgreSQL cannot store)."""
+    clean = " ".join(text.split())
+    if not clean:
+        raise RuleError(f"a {what} needs a name")
+    if "\x00" in clean:
+        raise RuleError(f"a {what} name contains a NUL character")
+    return clean
+
+
 def add_entry(tx: Tx, kind: str, name: str) -> int:
     """Add a name to a list; refuse an empty or duplicate name."""
     table, what, _column = LISTS[kind]
-    clean = " ".join(name.split())
-    if not clean:
-        raise RuleError(f"a {what} needs a name")
+    clean = clean_name(name, what)
     if any(fold_name(n) == fold_name(clean) for n in names(tx, table)):
         raise RuleError(f"{what} '{clean}' already exists")
     return tx.insert(f"INSERT INTO {table} (name) VALUES (:n)", {"n": clean})
@@ -166,9 +175,7 @@ def rename_entry(tx: Tx, kind: str, old: str, new: str) -> tuple[str, str]:
     """Rename a list entry (leads keep pointing at it)."""
     table, what, _column = LISTS[kind]
     entry_id = find_id(tx, table, old, what)
-    clean = " ".join(new.split())
-    if not clean:
-        raise RuleError(f"a {what} needs a name")
+    clean = clean_name(new, what)
     current = name_of(tx, table, entry_id) or old
     if any(fold_name(n) == fold_name(clean) and n != current for n in names(tx, table)):
         raise RuleError(f"{what} '{clean}' already exists")
@@ -213,9 +220,7 @@ def add_status(tx: Tx, name: str, category: str, manual: bool | None) -> int:
 
     if category not in CATEGORIES:
         raise RuleError(f"category '{category}' must be one of {', '.join(CATEGORIES)}")
-    clean = " ".join(name.split())
-    if not clean:
-        raise RuleError("a status needs a name")
+    clean = clean_name(name, "status")
     if any(fold_name(s.name) == fold_name(clean) for s in statuses(tx)):
         raise RuleError(f"status '{clean}' already exists")
     if manual is None:
@@ -233,9 +238,7 @@ def rename_status(tx: Tx, old: str, new: str) -> tuple[str, str]:
     """Rename a status."""
     all_statuses = statuses(tx)
     name = resolve_name(old, [s.name for s in all_statuses], "status")
-    clean = " ".join(new.split())
-    if not clean:
-        raise RuleError("a status needs a name")
+    clean = clean_name(new, "status")
     if any(fold_name(s.name) == fold_name(clean) and s.name != name for s in all_statuses):
         raise RuleError(f"status '{clean}' already exists")
     tx.execute("UPDATE status SET name = :n WHERE name = :o", {"n": clean, "o": name})

@@ -227,7 +227,7 @@ def _prepare_one(tx: Tx, settings: Settings, spec: LeadField, value: Any) -> dic
     if kind == "bant":
         return {spec.column: parse_bant("" if empty else str(value), label)}
     if kind == "tags":
-        return {spec.column: "" if empty else parse_tags(str(value))}
+        return {spec.column: "" if empty else parse_tags(_text(value, label, MAX_TEXT) or "")}
     if kind == "user":
         if empty:
             return {spec.column: None}

@@ -94,13 +94,18 @@ def _line_of(block: bytes, position: int, before: int) -> int:
 
 
 def _utf8_line(block: bytes, before: int) -> int | None:
-    """The first line of the block with a non-ASCII character that is UTF-8 throughout, or None."""
-    for match in UTF8_CHAR.finditer(block):
+    """The first line of the block with a non-ASCII character that is UTF-8 throughout, or None. Each line is
+    decoded once at most (a line that is not UTF-8 is skipped whole: linear in the block, however long its
+    lines and however many UTF-8-looking characters they hold)."""
+    position = 0
+    while (match := UTF8_CHAR.search(block, position)) is not None:
         start = block.rfind(b"\n", 0, match.start()) + 1
         end = block.find(b"\n", match.end())
+        end = len(block) if end < 0 else end
         try:
-            block[start:end if end >= 0 else len(block)].decode("utf-8")
+            block[start:end].decode("utf-8")
         except UnicodeDecodeError:
+            position = end + 1  # the next line
             continue
         return _line_of(block, start, before)
     return None
