@@ -68,8 +68,10 @@ class LeadDeskApp(App[None]):
         super().__init__()
         from leaddesk.widgets.visible_input import draw_controls_visibly
         from leaddesk.widgets.watchers import drop_watchers_of_removed_nodes
+        from leaddesk.widgets.whole_paste import paste_whole
 
         draw_controls_visibly()  # a pasted ESC sequence is drawn as ␛… while it is edited, never obeyed
+        paste_whole()  # ... and arrives as pasted text, never as key presses (Textual's parser: whole_paste.py)
         drop_watchers_of_removed_nodes()  # removed widgets are freed (Textual keeps them: tests/test_soak.py)
         self.settings = settings
         self.db_target = db

@@ -67,6 +67,7 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -173,6 +174,18 @@ def score_fold(value: Any) -> str:
     return " ".join(str(value).casefold().split())
 
 
+def _table(raw: Any, where: str, keys: tuple[str, ...] | list[str], *, shape: str = "a table",
+           hint: Callable[[str], str] = lambda key: "") -> dict[str, Any]:
+    """`raw` as a settings table with only `keys`: else a one-line RuleError naming `where` (`shape` says what
+    it must be; `hint(key)` adds a word on an unknown key)."""
+    if not isinstance(raw, dict):
+        raise RuleError(f"{where} must be {shape}")
+    unknown = sorted(set(raw) - set(keys))
+    if unknown:
+        raise RuleError(f"{where} has unknown key '{unknown[0]}'; use {', '.join(keys)}{hint(unknown[0])}")
+    return raw
+
+
 def _score_int(value: Any, what: str, path: Path, *, low: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or (low is not None and value < low):
         floor = "" if low is None else f" of at least {low}"
@@ -237,11 +250,8 @@ def _score_values(raw: Any, value_type: str, choices: tuple[str, ...], where: st
 
 def _score_rule(raw: Any, i: int, path: Path, custom: dict[str, CustomField]) -> ScoreRule:
     where = f"{path}: [score] rule {i}"
-    if not isinstance(raw, dict):
-        raise RuleError(f"{where} must be a table, e.g. {{ points = 10, field = \"source\", is = \"Referral\" }}")
-    unknown = sorted(set(raw) - set(SCORE_RULE_KEYS))
-    if unknown:
-        raise RuleError(f"{where} has unknown key '{unknown[0]}'; use {', '.join(SCORE_RULE_KEYS)}")
+    raw = _table(raw, where, SCORE_RULE_KEYS,
+                 shape="a table, e.g. { points = 10, field = \"source\", is = \"Referral\" }")
     if "points" not in raw:
         raise RuleError(f"{where} has no points")
     points = _score_int(raw["points"], f"rule {i} points", path)
@@ -313,12 +323,7 @@ def _score_rule(raw: Any, i: int, path: Path, custom: dict[str, CustomField]) ->
 
 
 def _score(raw: Any, path: Path, custom: dict[str, CustomField]) -> Scoring:
-    if not isinstance(raw, dict):
-        raise RuleError(f"{path}: [score] must be a table")
-    unknown = sorted(set(raw) - set(SCORE_KEYS))
-    if unknown:
-        raise RuleError(f"{path}: [score] has unknown key '{unknown[0]}'; use {', '.join(SCORE_KEYS)}"
-                        " (rules as [[score.rules]] tables)")
+    raw = _table(raw, f"{path}: [score]", SCORE_KEYS, hint=lambda _key: " (rules as [[score.rules]] tables)")
     rules_raw = raw.get("rules", [])
     if not isinstance(rules_raw, list):
         raise RuleError(f"{path}: [score] rules must be a list of tables ([[score.rules]])")
@@ -377,12 +382,8 @@ def parse_working_hours(text: str) -> tuple[int, int]:
 
 
 def _sla(raw: Any, path: Path) -> Sla:
-    if not isinstance(raw, dict):
-        raise RuleError(f"{path}: [sla] must be a table")
-    unknown = sorted(set(raw) - set(SLA_KEYS))
-    if unknown:
-        hint = " (the time zone is the top-level `timezone` setting)" if unknown[0] == "timezone" else ""
-        raise RuleError(f"{path}: [sla] has unknown key '{unknown[0]}'; use {', '.join(SLA_KEYS)}{hint}")
+    raw = _table(raw, f"{path}: [sla]", SLA_KEYS, hint=lambda key: " (the time zone is the top-level `timezone`"
+                 " setting)" if key == "timezone" else "")
     hours = raw.get("contact_within_hours", 0)
     if isinstance(hours, bool) or not isinstance(hours, int | float) or not 0 <= hours <= SLA_MAX_HOURS:
         raise RuleError(f"{path}: [sla] contact_within_hours must be a number of working hours from 0 (no SLA)"
@@ -447,11 +448,7 @@ def web_origin(text: str) -> str:
 
 
 def _intake(raw: Any, path: Path) -> Intake:
-    if not isinstance(raw, dict):
-        raise RuleError(f"{path}: [intake] must be a table")
-    unknown = sorted(set(raw) - set(INTAKE_KEYS))
-    if unknown:
-        raise RuleError(f"{path}: [intake] has unknown key '{unknown[0]}'; use {', '.join(INTAKE_KEYS)}")
+    raw = _table(raw, f"{path}: [intake]", INTAKE_KEYS)
     origins = raw.get("allow_origins", [])
     if not isinstance(origins, list) or not all(isinstance(o, str) for o in origins):
         raise RuleError(f"{path}: [intake] allow_origins must be a list of origins, e.g."
@@ -476,11 +473,7 @@ class Files:
 
 
 def _files(raw: Any, path: Path) -> Files:
-    if not isinstance(raw, dict):
-        raise RuleError(f"{path}: [files] must be a table")
-    unknown = sorted(set(raw) - set(FILES_KEYS))
-    if unknown:
-        raise RuleError(f"{path}: [files] has unknown key '{unknown[0]}'; use {', '.join(FILES_KEYS)}")
+    raw = _table(raw, f"{path}: [files]", FILES_KEYS)
     group = raw.get("group")
     if group is None:
         return Files()
@@ -558,11 +551,7 @@ def _names(raw: Any, path: Path, what: str) -> dict[str, str]:
 
 
 def _assignment(raw: Any, path: Path) -> Assignment:
-    if not isinstance(raw, dict):
-        raise RuleError(f"{path}: [assignment] must be a table")
-    unknown = sorted(set(raw) - set(ASSIGNMENT_KEYS))
-    if unknown:
-        raise RuleError(f"{path}: [assignment] has unknown key '{unknown[0]}'; use {', '.join(ASSIGNMENT_KEYS)}")
+    raw = _table(raw, f"{path}: [assignment]", ASSIGNMENT_KEYS)
     enabled = raw.get("enabled", True)
     if not isinstance(enabled, bool):
         raise RuleError(f"{path}: [assignment] enabled must be true or false")
@@ -666,11 +655,7 @@ def _text_value(raw: dict[str, Any], key: str, where: str) -> str:
 
 
 def _sequence_step(raw: Any, where: str) -> NurtureStep:
-    if not isinstance(raw, dict):
-        raise RuleError(f"{where} must be a table such as {{ after_days = 3, note = \"call again\" }}")
-    unknown = sorted(set(raw) - set(STEP_KEYS))
-    if unknown:
-        raise RuleError(f"{where} has unknown key '{unknown[0]}'; use {', '.join(STEP_KEYS)}")
+    raw = _table(raw, where, STEP_KEYS, shape="a table such as { after_days = 3, note = \"call again\" }")
     days = raw.get("after_days")
     if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_AFTER_DAYS:
         raise RuleError(f"{where} needs after_days, a whole number of days from 0 to {MAX_AFTER_DAYS}")
@@ -691,11 +676,7 @@ def _sequences(raw: Any, path: Path) -> dict[str, NurtureSequence]:
         where = f"{path}: sequence '{name}'"
         if not name.strip() or len(name) > 60 or not name.isprintable():
             raise RuleError(f"{path}: sequence name '{name}' must be 1 to 60 printable characters")
-        if not isinstance(spec, dict):
-            raise RuleError(f"{where} must be a table with steps = [...]")
-        unknown = sorted(set(spec) - set(SEQUENCE_KEYS))
-        if unknown:
-            raise RuleError(f"{where} has unknown key '{unknown[0]}'; use {', '.join(SEQUENCE_KEYS)}")
+        spec = _table(spec, where, SEQUENCE_KEYS, shape="a table with steps = [...]")
         description = _text_value(spec, "description", where)
         statuses = spec.get("start_on_status", [])
         if isinstance(statuses, str):

@@ -138,3 +138,29 @@ def test_desk_in_a_pty_at_80x24(terminal: Terminal, seeded: dict[str, Any]) -> N
     assert not left, f"private modes left changed: {sorted(left)}"  # ...and left it, mouse and paste modes off
     assert len(re.findall(rb"\x1b\[>\d*u", raw)) == raw.count(b"\x1b[<u")  # every kitty keyboard mode pushed is popped
     assert not terminal.screen.cursor.hidden
+
+
+@pytest.mark.timeout(60)
+def test_a_hostile_paste_through_the_terminal_is_shown_not_obeyed(terminal: Terminal, seeded: dict[str, Any]) -> None:
+    """A bracketed paste (as a terminal sends it) of escape sequences and a bidi override into the list's search
+    box: the text lands in order, each control drawn as a visible character; the screen is not cleared or
+    recoloured, and the sequences never reach the terminal as they were pasted."""
+    name = seeded["name"]
+    terminal.wait_for("the board", lambda screen: name in screen)
+    terminal.press(b"2")
+    terminal.wait_for("the list", lambda screen: any(all(t in line for t in ("Contact", "Company", "Status"))
+                                                     for line in screen.splitlines()))
+    terminal.press(b"/")
+    terminal.pump(0.3)
+    pasted = "P\x1b[31mred\u202ert\x1b[2J\x07end"
+    before = len(terminal.raw)
+    terminal.press(b"\x1b[200~" + pasted.encode() + b"\x1b[201~")
+    shown = "P␛[31mred�rt␛[2J␇end"
+    terminal.wait_for("the pasted text, made visible", lambda screen: shown in screen)
+    assert "leaddesk" in terminal.screen.display[0] and name in terminal.text()  # nothing was cleared
+    row = next(y for y, line in enumerate(terminal.screen.display) if shown in line)
+    x = terminal.screen.display[row].index(shown)
+    colours = {terminal.screen.buffer[row][x + i].fg for i in range(len(shown))}
+    assert "red" not in colours, colours
+    written = bytes(terminal.raw[before:])
+    assert b"\x1b[31mred" not in written and b"\x1b[2Jend" not in written and b"\x07" not in written

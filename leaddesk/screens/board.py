@@ -96,7 +96,8 @@ class BoardScreen(DeskScreen):
     AUTO_FOCUS = "#board"
     BINDINGS = [
         Binding("n", "new_lead", "New", id="board.new", tooltip="Add a lead"),
-        Binding("slash", "search", "Search", id="board.search", tooltip="Search every column"),
+        # priority: handled as the key arrives, so "/acme" typed fast lands in the box (see check_action)
+        Binding("slash", "search", "Search", id="board.search", tooltip="Search every column", priority=True),
         Binding("m", "mine", "Mine", id="board.mine", show=False, tooltip="Only my leads (toggle)"),
         Binding("t", "next_type", "Type", id="board.type", show=False,
                 tooltip="Next lead type: its allowed statuses become the columns"),
@@ -280,8 +281,13 @@ class BoardScreen(DeskScreen):
         text = self.query_one("#search", Input).value.strip()
         self.apply_filter(search=text or None)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "search":  # in the search box "/" is just a character
+            return not isinstance(self.focused, Input)  # `focused` changes at once; `has_focus` a moment later
+        return True
+
     def action_search(self) -> None:
-        self.query_one("#search", Input).focus()
+        self.set_focus(self.query_one("#search", Input))  # at once, unlike focus(): the next key goes there
 
     def action_escape(self) -> None:
         search = self.query_one("#search", Input)

@@ -1,6 +1,6 @@
 """The List view: every lead in a virtualised table, with search, filters, sort and bulk changes.
 
-Filtering, sorting and paging happen in SQL (`Desk.count_leads` / `Desk.list_leads`); the table
+Filtering, sorting and paging happen in SQL (`Desk.lead_page` / `Desk.list_leads`); the table
 draws only the visible rows and asks for missing pages with `LeadTable.PageWanted`, which this
 screen answers from a worker. Bulk changes go through the service API one lead at a time, so
 every workflow rule applies to each lead; refusals are counted and the first one is shown.
@@ -113,17 +113,19 @@ class ListScreen(DeskScreen):
         lead = table.cursor_lead if keep else None
         number = lead["number"] if lead is not None else None
         first = max(0, cursor // PAGE - 1)
+        # A lead kept under the cursor: the pages around it (it may have moved a little). Else one page, so the
+        # result shows sooner; the table asks for the next one itself (PageWanted).
+        pages_wanted = 3 if number is not None else 1
 
         def fetch(desk: Desk) -> tuple[int, list[dict[str, Any]]]:
-            total = desk.count_leads(flt)
-            rows = desk.list_leads(replace(flt, offset=first * PAGE, limit=3 * PAGE)) if total else []
-            return total, rows
+            return desk.lead_page(replace(flt, offset=first * PAGE, limit=pages_wanted * PAGE))
 
         def done(result: tuple[int, list[dict[str, Any]]]) -> None:
             if query_id != self._query_id:
                 return
             total, rows = result
-            pages = {first + i: rows[i * PAGE:(i + 1) * PAGE] for i in range(3) if rows[i * PAGE:(i + 1) * PAGE]}
+            pages = {first + i: rows[i * PAGE:(i + 1) * PAGE] for i in range(pages_wanted)
+                     if rows[i * PAGE:(i + 1) * PAGE]}
             table.set_sort(flt.sort, flt.descending)
             table.reset(total, pages=pages, cursor=cursor, keep=number)
             self._show_filters()

@@ -261,6 +261,11 @@ class Desk:
         with self._read() as tx:
             return queries.count_leads(tx, self.settings, flt, self.login)
 
+    def lead_page(self, flt: queries.LeadFilter) -> tuple[int, list[dict[str, Any]]]:
+        """How many leads match and a page of them (`flt.limit` rows from `flt.offset`), read together."""
+        with self._read() as tx:
+            return queries.lead_page(tx, self.settings, flt, self.login)
+
     def lookup(self, text: str) -> dict[str, list[dict[str, Any]]]:
         """Leads and customers by phone or email."""
         with self._read() as tx:

@@ -194,12 +194,33 @@ def _order(tx: Tx, key: str, direction: str) -> str:
 
 def list_leads(tx: Tx, settings: Settings, flt: LeadFilter, login: str) -> list[dict[str, Any]]:
     """One page of leads matching a filter, sorted in SQL."""
+    return _page(tx, settings, flt, login, _prepared(tx, settings, flt))[0]
+
+
+def lead_page(tx: Tx, settings: Settings, flt: LeadFilter, login: str) -> tuple[int, list[dict[str, Any]]]:
+    """How many leads match a filter and its page of them (none when `flt.limit` is 0), in one transaction: a
+    search is prepared once and the matches the index gives are collected once for both (the list's query when
+    its search text changes)."""
+    found = _prepared(tx, settings, flt)
+    rows, found = _page(tx, settings, flt, login, found) if flt.limit != 0 else ([], found)
+    return _count(tx, settings, flt, login, found), rows
+
+
+def _prepared(tx: Tx, settings: Settings, flt: LeadFilter) -> search.Search | None:
+    """The search of the list's instant search or the palette's finder (the filter's only condition), ready."""
+    if _search_only(flt) and flt.search:
+        return search.prepare(tx, flt.search, settings.default_region)
+    return None
+
+
+def _page(tx: Tx, settings: Settings, flt: LeadFilter, login: str,
+          found: search.Search | None) -> tuple[list[dict[str, Any]], search.Search | None]:
+    """The page of `list_leads` and the search as run (carrying its collected matches, see `search.plan`)."""
     key = resolve_name(flt.sort, list(SORTABLE), "sort column")
     direction = "DESC" if flt.descending else "ASC"
     order = f"{_order(tx, key, direction)}, l.number {direction}"
-    found, plan = None, "in"
-    if _search_only(flt) and flt.search:  # the list's instant search, the palette's finder (store/search.py)
-        found = search.prepare(tx, flt.search, settings.default_region)
+    plan = "in"
+    if found is not None:  # store/search.py: the cheapest way to the page
         plan, found = search.plan(tx, found, key, order, None if flt.limit is None else flt.offset + flt.limit)
     where, params = _where(tx, settings, flt, login, found, plan)
     sql = f"SELECT {LIST_COLUMNS}{LIST_JOINS}{where} ORDER BY {order}"
@@ -212,7 +233,7 @@ def list_leads(tx: Tx, settings: Settings, flt: LeadFilter, login: str) -> list[
     rows = _dicts(tx.all(sql, params))
     for row in rows:
         row["sla_breached"] = is_breached(row, now)
-    return rows
+    return rows, found
 
 
 def _dicts(rows: list[Any]) -> list[dict[str, Any]]:
@@ -266,8 +287,12 @@ def lead_position(tx: Tx, settings: Settings, flt: LeadFilter, login: str, numbe
 
 def count_leads(tx: Tx, settings: Settings, flt: LeadFilter, login: str) -> int:
     """How many leads match a filter."""
-    if _search_only(flt) and flt.search:
-        total = search.count(tx, search.prepare(tx, flt.search, settings.default_region))
+    return _count(tx, settings, flt, login, _prepared(tx, settings, flt))
+
+
+def _count(tx: Tx, settings: Settings, flt: LeadFilter, login: str, found: search.Search | None) -> int:
+    if found is not None:
+        total = search.count(tx, found)
         if total is not None:
             return total
     where, params = _where(tx, settings, flt, login)

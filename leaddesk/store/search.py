@@ -221,7 +221,10 @@ def count(tx: Tx, s: Search) -> int | None:
     if not s.indexed:
         return None
     params: dict[str, Any] = {}
-    found = sum(int(tx.scalar(f"SELECT count(*) FROM ({sql})", params)) for sql in _matched_ids(s, params))
+    if s.ids is not None:  # collected by `plan` in this transaction
+        found = len(s.ids)
+    else:
+        found = sum(int(tx.scalar(f"SELECT count(*) FROM ({sql})", params)) for sql in _matched_ids(s, params))
     exact = _exact(s.terms, params, "l")
     if exact:  # the few leads with that phone or number: the text parts compared directly
         found += int(tx.scalar(f"SELECT count(*) FROM lead l WHERE {_any(exact)}"

@@ -36,11 +36,11 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBarRender
 from textual.strip import Strip
-from textual.widget import Widget
 from textual.widgets import Static
 
 from leaddesk import clock
 from leaddesk.textsafe import safe_line
+from leaddesk.widgets.own_keys import KeepsItsKeys
 
 CARD_HEIGHT = 4  # three lines of card, one of space
 HEADER_HEIGHT = 2  # name and count, value
@@ -731,7 +731,7 @@ class BoardColumn(ScrollView, can_focus=False):
             self.post_message(self.Clicked(self, index))
 
 
-class Board(Widget, can_focus=True):
+class Board(KeepsItsKeys, can_focus=True):
     """The columns side by side, as many as fit; the selected card; keys that move it or open it."""
 
     DEFAULT_CSS = """

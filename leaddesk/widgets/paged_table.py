@@ -22,6 +22,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from leaddesk.widgets.own_keys import KeepsItsKeys
+
 PAGE = 100
 """Rows per page: the unit a table asks for and caches."""
 PREFETCH = 10
@@ -88,7 +90,7 @@ def fit(text: str, width: int, right: bool = False) -> str:
     return pad + text if right else text + pad
 
 
-class PagedTable(ScrollView, can_focus=True, inherit_bindings=False):
+class PagedTable(ScrollView, KeepsItsKeys, can_focus=True, inherit_bindings=False):
     """A scrolling table drawn line by line from cached pages of rows, with a fixed header and a row cursor.
 
     A subclass sets the class variables, its BINDINGS (cursor, page, first, last, open), COMPONENT_CLASSES

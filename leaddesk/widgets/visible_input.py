@@ -18,12 +18,14 @@ _DRAWN_VALUE: property = vars(Input)["_value"]  # Textual's "value rendered as t
 
 
 def _visible_value(self: Input) -> Text:
-    text: Text = _DRAWN_VALUE.__get__(self)
-    plain = text.plain
-    shown = visible_controls(plain)
-    if shown != plain:
-        text.plain = shown  # the same length: styles, cursor and selection keep their places
-    return text
+    value = self.value
+    shown = visible_controls(value)
+    if self.password or shown == value:
+        return _DRAWN_VALUE.__get__(self)  # type: ignore[no-any-return]
+    # Drawn from the value itself, as Textual does: a Text made of the value would drop BEL, BS, VT, FF and CR
+    # (Rich strips them), and the cursor would then be drawn past the right character.
+    text = Text(shown, no_wrap=True, overflow="ignore", end="")  # the same length: the cursor keeps its place
+    return self.highlighter(text) if self.highlighter is not None else text
 
 
 def draw_controls_visibly() -> None:

@@ -85,6 +85,7 @@ CALLS: dict[str, Access] = {
     "copy_lead": refused(lambda d, _p: d.copy_lead("1")),
     "copy_to": refused(lambda d, p: d.copy_to(str(p / "copy.db"))),
     "count_leads": refused(lambda d, _p: d.count_leads(LeadFilter())),
+    "lead_page": refused(lambda d, _p: d.lead_page(LeadFilter(search="a"))),
     "customer": refused(lambda d, _p: d.customer(1)),
     "customer_from_lead": refused(lambda d, _p: d.customer_from_lead("2")),
     "customers": refused(lambda d, _p: d.customers()),

@@ -176,6 +176,7 @@ CALLS: dict[str, Callable[[Desk, Path], Any]] = {
     "copy_lead": lambda d, _p: d.copy_lead("1"),
     "copy_to": lambda d, p: d.copy_to(str(p / "copy.db")),
     "count_leads": lambda d, _p: d.count_leads(LeadFilter()),
+    "lead_page": lambda d, _p: d.lead_page(LeadFilter(search="a")),
     "customer": lambda d, _p: d.customer(1),
     "customer_from_lead": lambda d, _p: d.customer_from_lead("1"),
     "customers": lambda d, _p: d.customers(),

@@ -75,12 +75,19 @@ def forced(plan: str, collected: bool) -> Iterator[None]:
         yield
 
 
-def run(desk: Desk, flt: LeadFilter, *, index: bool) -> tuple[int, list[int]]:
-    """(count, numbers) of a filter: with the index (PostgreSQL: sequential scans forbidden) or the reference."""
+def run(desk: Desk, flt: LeadFilter, *, index: bool, together: bool = False) -> tuple[int, list[int]]:
+    """(count, numbers) of a filter: with the index (PostgreSQL: sequential scans forbidden) or the reference;
+    `together`: both from one `lead_page` call (the list's query), else from `count_leads` and `list_leads`."""
     if desk.db.dialect != "postgresql" or not index:
+        if together:
+            total, rows = desk.lead_page(flt)
+            return total, _numbers(rows)
         return desk.count_leads(flt), _numbers(desk.list_leads(flt))
     with desk.db.read() as tx:
         tx.execute("SET LOCAL enable_seqscan = off")
+        if together:
+            total, rows = queries.lead_page(tx, desk.settings, flt, desk.login)
+            return total, _numbers(rows)
         return (queries.count_leads(tx, desk.settings, flt, desk.login),
                 _numbers(queries.list_leads(tx, desk.settings, flt, desk.login)))
 
@@ -102,7 +109,9 @@ def assert_same_as_like(desk: Desk, texts: list[str]) -> None:
             for plan, collected in PLANS if desk.db.dialect == "sqlite" else PLANS[:1]:
                 with forced(plan, collected):
                     assert run(desk, flt, index=True) == expected, (text, plan, collected, flt)
+                    assert run(desk, flt, index=True, together=True) == expected, (text, plan, collected, flt)
             assert run(desk, flt, index=True) == expected, (text, "chosen plan", flt)
+            assert run(desk, flt, index=True, together=True) == expected, (text, "chosen plan, together", flt)
 
 
 def assert_index_sound(desk: Desk, *, queued: int | None = 0) -> None:
@@ -310,6 +319,28 @@ def test_leads_written_outside_the_service_layer_are_found_before_the_index_is_s
     desk.edit_lead("3", {"company": "Initech"})
     assert_index_sound(desk)
     assert _numbers(desk.list_leads(LeadFilter(search="initech"))) == [1, 3]
+
+
+def test_the_list_page_and_its_count_ask_the_index_once(open_desk: DeskFactory) -> None:
+    """`lead_page` (the list's query when its search text changes) collects the matches once for the page and
+    the count, where `count_leads` then `list_leads` ask the index twice."""
+    desk = open_desk(preset="sales")
+    for i in range(40):  # few matches among many leads: collected from the index (not a walk of the list)
+        desk.add_lead({"name": f"Zora Quill {i}" if i % 10 == 3 else f"Other Person {i}"}, force=True)
+    conn = desk.db._conn
+    if conn is None:
+        pytest.skip("the index is SQLite's FTS5 table")
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    try:
+        total, rows = desk.lead_page(LeadFilter(search="quill", limit=2, offset=1))
+    finally:
+        conn.set_trace_callback(None)
+    assert total == 4 and _numbers(rows) == [14, 24]
+    asked = [sql for sql in statements if f"{search.FTS_TABLE} MATCH" in sql]
+    assert len(asked) == 1, asked
+    assert desk.lead_page(LeadFilter(search="quill", limit=0)) == (4, [])
+    assert desk.lead_page(LeadFilter(search="nobody here", limit=10)) == (0, [])
 
 
 def test_the_index_follows_merges_and_their_undo(desk: Desk) -> None:

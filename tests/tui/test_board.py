@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual import events
 from textual.pilot import Pilot
-from textual.widgets import Input, Select
+from textual.widgets import Checkbox, Input, Select
 
 from leaddesk.app import LeadDeskApp, make_app
 from leaddesk.settings import Settings
@@ -350,6 +351,24 @@ def count_pages(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, 
 
     monkeypatch.setattr(desk, "list_leads", recording)
     return calls
+
+
+def test_a_search_typed_in_one_burst_lands_in_the_box(app: LeadDeskApp, desk: Desk) -> None:
+    """Keys arriving together (a fast typist, a slow SSH link): `/` then text goes into the search box, not to the
+    board's own keys (`m` would toggle "mine", `t` the type); the arrow queued ahead of `/` does not take it back."""
+    async def scenario(pilot: Pilot[None]) -> None:
+        board = board_of(pilot)
+        for key in ("down", "slash", *"metro"):
+            pilot.app.post_message(events.Key(key, "/" if key == "slash" else (key if len(key) == 1 else None)))
+        await pilot.pause(0.5)
+        await calm(pilot)
+        search = pilot.app.screen.query_one("#search", Input)
+        assert search.value == "metro" and pilot.app.focused is search
+        assert pilot.app.screen.query_one("#mine", Checkbox).value is False
+        assert pilot.app.screen.query_one("#type", Select).is_blank()
+        assert counts(board) == expected_counts(desk, search="metro")
+
+    drive(app, scenario)
 
 
 def test_a_big_desk_loads_only_the_pages_in_view(big_desk: Desk, desk: Desk,

@@ -173,6 +173,29 @@ def test_search_narrows_rows_as_you_type_and_shows_text_literally(app: LeadDeskA
     run(app, body)
 
 
+def burst(pilot: Pilot[None], keys: str) -> None:
+    """Keys arriving together, as a fast typist's or a slow SSH link's do: all queued before any is handled."""
+    for key in keys.split():
+        char = {"slash": "/", "space": " "}.get(key, key if len(key) == 1 else None)
+        pilot.app.post_message(events.Key(key, char))
+
+
+def test_keys_typed_before_slash_do_not_pull_the_focus_out_of_the_search(app: LeadDeskApp, desk: Desk) -> None:
+    """`/` is handled as it arrives (so the text after it lands in the box), before the arrows queued ahead of it
+    reach the table: an arrow meant for the table must not move the focus back to it mid-word (the rest of the word
+    then ran as commands: space marked a lead, `a` marked them all, `f` opened the filters)."""
+    async def body(pilot: Pilot[None]) -> None:
+        table, search = table_of(pilot), pilot.app.screen.query_one("#search", Input)
+        burst(pilot, "down down up slash d a v i s")
+        await pilot.pause(0.4)
+        await wait(pilot)
+        assert search.value == "davis" and pilot.app.focused is search
+        assert table.marked == set() and not isinstance(pilot.app.screen, FilterDialog)
+        assert table.total == desk.count_leads(LeadFilter(search="davis"))
+
+    run(app, body)
+
+
 def test_quick_filters_and_the_filter_dialog(app: LeadDeskApp, desk: Desk) -> None:
     async def body(pilot: Pilot[None]) -> None:
         table = table_of(pilot)
@@ -317,19 +340,26 @@ def test_20k_leads_page_down_fetches_only_the_pages_it_shows(tmp_path: Path) -> 
     _build_db(path, 20_000)
     desk = Desk.open(str(path), login="bench", origin="tui", settings=Settings())
     calls: list[tuple[int, int | None]] = []
-    list_leads = desk.list_leads
+    firsts: list[tuple[int, int | None]] = []
+    list_leads, lead_page = desk.list_leads, desk.lead_page
 
     def counted(flt: LeadFilter) -> list[dict[str, Any]]:
         calls.append((flt.offset, flt.limit))
         return list_leads(flt)
 
+    def first(flt: LeadFilter) -> tuple[int, list[dict[str, Any]]]:
+        firsts.append((flt.offset, flt.limit))
+        return lead_page(flt)
+
     desk.list_leads = counted  # type: ignore[method-assign]
+    desk.lead_page = first  # type: ignore[method-assign]
     app = make_app(Settings(), desk=desk)
 
     async def body(pilot: Pilot[None]) -> None:
         table = table_of(pilot)
         assert table.total == 20_000
-        assert (0, 3 * PAGE) in calls  # the first screen: one query for three pages (the board makes its own)
+        assert firsts == [(0, PAGE)]  # the first screen: the count and the first page, in one query
+        assert all(limit != PAGE or offset == 0 for offset, limit in calls)  # nothing more until it is near
         calls.clear()
         step = table.scrollable_content_region.height - 2  # a page down keeps one row of context
         for _ in range(10):  # one at a time: every screen on the way is drawn, and its pages loaded
