@@ -31,7 +31,6 @@ picks one from the share of matches among the first leads of the order and the n
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -94,7 +93,8 @@ class Search:
     terms: Terms
     indexed: bool  # answered by the FTS5 table (else LIKE)
     match: str | None = None  # the FTS5 query; None: no part of the text is in the index
-    ids: tuple[int, ...] | None = None  # the ids of the text's matches, when `plan` has collected them
+    ids: str | None = None  # the ids of the text's matches as a JSON array, when `plan` has collected them
+    collected: int = 0  # ... and how many there are
 
 
 def has_index(tx: Tx) -> bool:
@@ -163,7 +163,7 @@ def clause(s: Search, params: dict[str, Any], plan: str = "in") -> str:
         return _like(s.terms, params, "l", exact=True)
     exact = _exact(s.terms, params, "l")
     if s.ids is not None:  # collected already: not asked of the index twice
-        params["fts_ids"] = json.dumps(s.ids)
+        params["fts_ids"] = s.ids
         ids = ["SELECT value FROM json_each(:fts_ids)"]
     else:
         ids = _matched_ids(s, params)
@@ -177,7 +177,7 @@ def _matched_ids(s: Search, params: dict[str, Any]) -> list[str]:
     found = []
     if s.match is not None:
         params["fts"] = s.match
-        found.append(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts"
+        found.append(f"SELECT rowid AS id FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts"
                      f" AND rowid NOT IN (SELECT id FROM {QUEUE_TABLE})")
     like = _like(s.terms, params, "q", exact=False)
     if like != "0 = 1":
@@ -222,7 +222,7 @@ def count(tx: Tx, s: Search) -> int | None:
         return None
     params: dict[str, Any] = {}
     if s.ids is not None:  # collected by `plan` in this transaction
-        found = len(s.ids)
+        found = s.collected
     else:
         found = sum(int(tx.scalar(f"SELECT count(*) FROM ({sql})", params)) for sql in _matched_ids(s, params))
     exact = _exact(s.terms, params, "l")
@@ -249,12 +249,15 @@ def plan(tx: Tx, s: Search, sort: str, order: str, need: int | None) -> tuple[st
     if walked <= WALK_SURE and hits >= PROBE_HITS:
         return "walk", s
     params = {}
-    ids = tuple(int(r[0]) for r in tx.all(f"{' UNION ALL '.join(_matched_ids(s, params))} LIMIT {COLLECT + 1}",
-                                          params))
+    # Gathered in SQL: a row per match handed to Python and back as JSON cost twice as much (~1 µs a match).
+    gathered = tx.one(f"SELECT json_group_array(id), count(*) FROM ({' UNION ALL '.join(_matched_ids(s, params))}"
+                      f" LIMIT {COLLECT + 1})", params)
+    assert gathered is not None  # an aggregate always has a row
+    ids, collected = str(gathered[0]), int(gathered[1])
     leads = int(tx.scalar("SELECT coalesce((SELECT max(id) FROM lead), 0) - coalesce((SELECT min(id) FROM lead), 1)"
                           " + 1"))  # about how many: two index probes, where count(*) reads a whole index
-    matches = len(ids) if len(ids) <= COLLECT else max(len(ids), leads * hits // PROBE)
+    matches = collected if collected <= COLLECT else max(collected, leads * hits // PROBE)
     costs = {"in": matches * LOOKUP_US, "walk": min(walked, leads) * WALK_US,
              "scan": min(leads, need * leads / max(matches, 1)) * STEP_US + matches * COLLECT_US}
     chosen = min(costs, key=lambda name: costs[name])
-    return chosen, replace(s, ids=ids) if len(ids) <= COLLECT else s
+    return chosen, replace(s, ids=ids, collected=collected) if collected <= COLLECT else s

@@ -9,6 +9,7 @@ planner's own choice and the index run forbids sequential scans, so that the pg_
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -68,7 +69,8 @@ def forced(plan: str, collected: bool) -> Iterator[None]:
         if collected and s.indexed:
             params: dict[str, Any] = {}
             found = search._matched_ids(s, params)
-            s = replace(s, ids=tuple(r[0] for r in tx.all(" UNION ALL ".join(found), params)) if found else ())
+            ids = [r[0] for r in tx.all(" UNION ALL ".join(found), params)] if found else []
+            s = replace(s, ids=json.dumps(ids), collected=len(ids))
         return plan, s
 
     with mock.patch.object(search, "plan", chosen):
