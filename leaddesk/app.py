@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from textual.app import App, SystemCommand
@@ -135,6 +135,27 @@ class LeadDeskApp(App[None]):
         self._data_version = desk.db.data_version()
         self.set_interval(self.poll_every, self._poll_other_writers)
         self.data_changed()
+        self._when_first_view_shown(self._start_background)
+
+    first_view_wait = 3.0
+    """The most seconds the background work waits for the first view's data (see `_when_first_view_shown`)."""
+
+    answers = 0
+    """How many service calls of the screens have answered (screens/base.py `call`)."""
+
+    def _when_first_view_shown(self, then: Callable[[], None], waited: float = 0.0) -> None:
+        """Call `then` once the first view has its data: a screen's call has answered and none is running, then
+        a refresh (or after `first_view_wait`). Work started earlier competes with the first view for the
+        interpreter: at 100k leads the warm-up's imports and the spare card held the board's first fill up by
+        100-300 ms (bench/tui.py)."""
+        busy = not self.answers or any(w.node is not self and not w.is_finished for w in self.workers)
+        if busy and waited < self.first_view_wait:
+            self.set_timer(0.05, lambda: self._when_first_view_shown(then, waited + 0.05))
+            return
+        self.call_after_refresh(then)
+
+    def _start_background(self) -> None:
+        """Reminders, the score refresh and the warm-up, each after its delay from the first view's fill."""
         if self.extras_after > 0:
             self.set_timer(self.extras_after, self._start_extras)
         else:
@@ -185,8 +206,8 @@ class LeadDeskApp(App[None]):
     _comarketing_added = False
 
     extras_after = 0.5
-    """Seconds after the desk opens to start the reminders and the score refresh: the first view's queries go
-    first (at 100k leads their queries in other threads held the board's first fill up by ~70 ms)."""
+    """Seconds after the first view has its data to start the reminders and the score refresh (at 100k leads
+    their queries in other threads held the board's first fill up by ~70 ms)."""
 
     def _start_extras(self) -> None:
         if self.reminders:
@@ -212,7 +233,8 @@ class LeadDeskApp(App[None]):
     """Seconds between two looks for changes by other processes (SQLite's data_version, PostgreSQL's NOTIFY)."""
 
     warm_up_after: float | None = 0.3
-    """Seconds after the desk opens to start building the other views in the background (None: never)."""
+    """Seconds after the first view has its data to start building the other views in the background (None:
+    never)."""
 
     warmed_up = False
     """Whether the warm-up has built every view (bench/_tui_probe.py waits for it before timing keys)."""
@@ -412,8 +434,8 @@ class LeadDeskApp(App[None]):
     """The lead card built ahead, waiting for the next `open_lead`."""
 
     spare_card_after = 0.1
-    """Seconds after the desk opens to build the first spare lead card, once the first view has its data (before
-    the warm-up builds the other views)."""
+    """Seconds after the first view has its data to build the first spare lead card (before the warm-up builds
+    the other views)."""
 
     def _first_spare_card(self) -> None:
         def imports() -> None:  # in a thread, as the warm-up's: the first view keeps answering meanwhile

@@ -58,6 +58,7 @@ class ServiceCalls:
             except Exception as exc:  # a bug in a screen: say so, never fail silently
                 app.log.error(exc)
                 app.notify(f"internal error: {exc!r}", severity="error", markup=False)
+            app.answers += 1  # the first one is the first view's data (App._when_first_view_shown)
             if changes:
                 app.data_changed()
 

@@ -168,6 +168,15 @@ def test_f_on_the_board_sets_the_highlighted_cards_follow_up_and_F_filters(app: 
 
 
 # -- reminders ----------------------------------------------------------------------------------------
+async def reminded(pilot: Pilot[None]) -> None:
+    """Until the reminders on opening have been looked up (they start once the first view has its data)."""
+    for _ in range(100):
+        if "⚑" in pilot.app.sub_title:
+            return
+        await pilot.pause(0.05)
+        await calm(pilot)
+
+
 def test_reminders_on_opening_when_one_comes_due_and_the_count_in_the_header(app: LeadDeskApp,
                                                                             desk: Desk) -> None:
     app.reminders = True
@@ -178,6 +187,7 @@ def test_reminders_on_opening_when_one_comes_due_and_the_count_in_the_header(app
     lead = desk.show(str(soon))
 
     async def scenario(pilot: Pilot[None]) -> None:
+        await reminded(pilot)
         opening = [n for n in pilot.app._notifications if n.title == "Your follow-ups"]
         assert [str(n.message) for n in opening] == [
             f"{summary['overdue']} overdue and {summary['today']} due today — 4 opens the agenda"]
@@ -207,6 +217,7 @@ def test_the_header_count_follows_a_change_made_here(app: LeadDeskApp, desk: Des
     late = agenda_numbers(desk, mine=True, due="overdue")[0]
 
     async def scenario(pilot: Pilot[None]) -> None:
+        await reminded(pilot)
         assert pilot.app.sub_title.endswith(f"⚑ {overdue} overdue")
         await pilot.press("4")
         await calm(pilot)

@@ -245,3 +245,45 @@ def test_the_warm_up_builds_a_spare_card(app: LeadDeskApp, desk: Desk) -> None:
             assert_no_internal_error(app)
 
     asyncio.run(main())
+
+
+def test_background_work_starts_once_the_first_view_has_its_data(app: LeadDeskApp, desk: Desk,
+                                                                 monkeypatch: Any) -> None:
+    """The warm-up, the spare card and the extras (reminders, score refresh) wait until the board's first query
+    has answered: started on timers from the desk's opening, they competed with its first fill (100-300 ms at
+    100k leads)."""
+    app.warm_up_after, app.spare_card_after, app.extras_after = 0.01, 0.01, 0.0
+    answered = threading.Event()
+    started: dict[str, bool] = {}
+    for name in ("_warm_up", "_first_spare_card", "_start_extras"):
+        original = getattr(LeadDeskApp, name)
+
+        def record(self: LeadDeskApp, name: str = name, original: Any = original) -> None:
+            started.setdefault(name, answered.is_set())
+            original(self)
+
+        monkeypatch.setattr(LeadDeskApp, name, record)
+    board = desk.board
+
+    def slow_board(flt: LeadFilter) -> list[dict[str, Any]]:
+        threading.Event().wait(0.3)  # the first view's query takes a while: nothing else may start meanwhile
+        columns = board(flt)
+        answered.set()
+        return columns
+
+    monkeypatch.setattr(desk, "board", slow_board)
+
+    async def main() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            for _ in range(100):
+                await pilot.pause(0.05)
+                if len(started) == 3:
+                    break
+            assert started == {"_warm_up": True, "_first_spare_card": True, "_start_extras": True}, started
+            for _ in range(200):  # the warm-up builds the other views: let it finish before the app closes
+                if app.warmed_up:
+                    break
+                await pilot.pause(0.05)
+            await calm(pilot)
+
+    asyncio.run(main())
