@@ -18,14 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pyte_required import require_pyte
 from seeding import one_lead_desk
 
-try:
-    import pyte
-except ImportError:
-    if os.environ.get("CI", "").lower() not in ("", "0", "false"):
-        raise  # CI installs the test extras: a missing pyte is a broken setup, not a reason to skip
-    pytest.skip("the pyte package (terminal emulator for tests) is not installed", allow_module_level=True)
+pyte = require_pyte()
 
 COLS, ROWS = 80, 24
 # Private modes at their terminal defaults after the app left: autowrap (7) and cursor (25) on, the rest off.

@@ -43,16 +43,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pyte_required import require_pyte
 
 from leaddesk.settings import Settings
 from leaddesk.store.desk import Desk
 
-try:
-    import pyte
-except ImportError:
-    if os.environ.get("CI", "").lower() not in ("", "0", "false"):
-        raise  # CI installs the test extras: a missing pyte is a broken setup, not a reason to skip
-    pytest.skip("the pyte package (terminal emulator for tests) is not installed", allow_module_level=True)
+pyte = require_pyte()
 
 COLS, ROWS = 80, 24
 SOAK_SECONDS = float(os.environ.get("LEADDESK_SOAK_SECONDS", "600"))

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from rich.text import Text
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
+from textual.widgets import Input
 
 from leaddesk.store.errors import LeadDeskError
 from leaddesk.textsafe import safe_line
@@ -118,6 +119,19 @@ class DeskScreen(ServiceCalls, Screen[Any]):
 
     def reload(self) -> None:
         """Query the data this screen shows (in a worker) and update the widgets."""
+
+
+class SearchBoxScreen(DeskScreen):
+    """A view with a `#search` box that `/` focuses: bound with priority, so that text typed right after it lands
+    in the box even when the keys arrive together (see widgets/own_keys.py for the keys queued before it)."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "search":  # in the search box "/" is just a character
+            return not isinstance(self.focused, Input)  # `focused` changes at once; `has_focus` a moment later
+        return True
+
+    def action_search(self) -> None:
+        self.set_focus(self.query_one("#search", Input))  # at once, unlike focus(): the next key goes there
 
 
 class DeskModal(ServiceCalls, ModalScreen[T]):

@@ -17,7 +17,7 @@ from textual.timer import Timer
 from textual.widgets import Checkbox, Footer, Header, Input, Select, Static
 from textual.worker import Worker, WorkerState
 
-from leaddesk.screens.base import DeskScreen, literal
+from leaddesk.screens.base import SearchBoxScreen, literal
 from leaddesk.screens.dialogs import FormDialog, LostDialog, WonDialog
 from leaddesk.store.errors import LeadDeskError, RuleError
 from leaddesk.store.queries import LeadFilter
@@ -89,7 +89,7 @@ class FilterDialog(FormDialog):
                       "owner": owner if isinstance(owner, str) else None})
 
 
-class BoardScreen(DeskScreen):
+class BoardScreen(SearchBoxScreen):
     """The kanban board of leads (the default view)."""
 
     CSS_PATH = "board.tcss"
@@ -280,14 +280,6 @@ class BoardScreen(DeskScreen):
             self._search_timer = None
         text = self.query_one("#search", Input).value.strip()
         self.apply_filter(search=text or None)
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "search":  # in the search box "/" is just a character
-            return not isinstance(self.focused, Input)  # `focused` changes at once; `has_focus` a moment later
-        return True
-
-    def action_search(self) -> None:
-        self.set_focus(self.query_one("#search", Input))  # at once, unlike focus(): the next key goes there
 
     def action_escape(self) -> None:
         search = self.query_one("#search", Input)

@@ -22,7 +22,7 @@ from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, Opti
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
-from leaddesk.screens.base import DeskModal, DeskScreen, literal
+from leaddesk.screens.base import DeskModal, SearchBoxScreen, literal
 from leaddesk.screens.dialogs import TextDialog
 from leaddesk.store.desk import Desk
 from leaddesk.store.errors import LeadDeskError
@@ -52,7 +52,7 @@ def _cycle(values: list[Any], current: Any) -> Any:
     return values[(values.index(current) + 1) % len(values)] if current in values else values[0]
 
 
-class ListScreen(DeskScreen):
+class ListScreen(SearchBoxScreen):
     """Leads in a table: `/` search, `f` filters, `s` sort, space to select, `b` bulk changes."""
 
     CSS_PATH = "leads.tcss"
@@ -209,14 +209,6 @@ class ListScreen(DeskScreen):
         self._query(keep=False)
 
     # -- search -------------------------------------------------------------------------------
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "search":  # in the search box "/" is just a character
-            return not isinstance(self.focused, Input)  # `focused` changes at once; `has_focus` a moment later
-        return True
-
-    def action_search(self) -> None:
-        self.set_focus(self.query_one("#search", Input))  # at once, unlike focus(): the next key goes there
-
     def action_to_table(self) -> None:
         self.set_focus(self.table)
 
