@@ -159,7 +159,18 @@ class BoardScreen(SearchBoxScreen):
         width, fold = board.size.width, board.fold_closed
 
         def work(desk: Desk) -> Reloaded:
-            columns = desk.board(flt)
+            first: list[ColumnInfo] = []
+
+            def pages_for(columns: list[dict[str, Any]]) -> dict[str, LeadFilter]:
+                infos = [ColumnInfo.from_row(row) for row in columns]
+                if [info.name for info in infos] == now_names:
+                    first.extend(info for info in infos if info.name in at_top)
+                else:
+                    first.extend(infos[i] for i in in_view_from_start(infos, width, fold)
+                                 if not (fold and infos[i].closed))
+                return {info.name: card_filter(flt, info.name, 0, PAGE_SIZE) for info in first if info.count}
+
+            columns, rows = desk.board_view(flt, pages_for)  # a first page agrees with its count
             users = desk.users()
             types = [t["name"] for t in desk.catalog_list("types")]
             names = {c["name"] for c in columns}
@@ -171,13 +182,7 @@ class BoardScreen(SearchBoxScreen):
                         found = (status, rank)
                         break
             initials = {u["login"]: initials_of(u["login"], u["name"]) for u in users}
-            infos = [ColumnInfo.from_row(row) for row in columns]
-            if [info.name for info in infos] == now_names:
-                first = [info for info in infos if info.name in at_top]
-            else:
-                first = [infos[i] for i in in_view_from_start(infos, width, fold) if not (fold and infos[i].closed)]
-            pages = {info.name: [Card.from_row(r, initials) for r in desk.list_leads(
-                card_filter(flt, info.name, 0, PAGE_SIZE))] if info.count else [] for info in first}
+            pages = {info.name: [Card.from_row(r, initials) for r in rows.get(info.name, [])] for info in first}
             return Reloaded(columns, initials, types, found, pages)
 
         def done(result: Reloaded) -> None:

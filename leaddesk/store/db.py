@@ -350,8 +350,8 @@ class Database:
                     yield SqliteTx(self._conn)
                 finally:
                     self._conn.execute("ROLLBACK")
-            else:
-                with self._engine.connect() as conn:
+            else:  # PostgreSQL's default (read committed) gives each statement its own snapshot
+                with self._engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
                     yield AlchemyTx(conn)
 
     def data_version(self) -> int:

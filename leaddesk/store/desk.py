@@ -9,7 +9,7 @@ reference, a status name, field values as text) and return plain dicts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -242,6 +242,18 @@ class Desk:
         """The kanban columns (statuses in order) with counts and value sums for a filter."""
         with self._read() as tx:
             return queries.board_columns(tx, self.settings, flt, self.login)
+
+    def board_view(self, flt: queries.LeadFilter,
+                   pages_for: Callable[[list[dict[str, Any]]], Mapping[str, queries.LeadFilter]],
+                   ) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+        """The kanban columns (as `board`) and the pages `pages_for(columns)` names (by status), read together:
+        a page agrees with its column's count even while others write (a page shorter than its count left a
+        key typed ahead on the board waiting for a card that never came)."""
+        with self._read() as tx:
+            columns = queries.board_columns(tx, self.settings, flt, self.login)
+            pages = {name: queries.list_leads(tx, self.settings, page, self.login)
+                     for name, page in pages_for(columns).items()}
+        return columns, pages
 
     def status_choices(self, ref: str) -> list[dict[str, Any]]:
         """The statuses a rep may pick by hand for this lead (open ones its type allows), current first marked."""

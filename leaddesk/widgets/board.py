@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import calendar
 import contextlib
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -46,6 +47,7 @@ CARD_HEIGHT = 4  # three lines of card, one of space
 HEADER_HEIGHT = 2  # name and count, value
 PAGE_SIZE = 50  # cards per page request
 MAX_PAGES = 20  # pages a column keeps in memory
+TYPED_AHEAD_S = 3.0  # how long a move or open typed before its card was loaded waits for it
 MIN_WIDTH = 18  # narrowest open column, gap included
 FOLDED_WIDTH = 5  # a folded closed column, gap included
 MORE_WIDTH = 2  # the "more columns" markers at the sides
@@ -792,7 +794,7 @@ class Board(KeepsItsKeys, can_focus=True):
         self.fold_closed = False
         self._first = 0
         self._window: tuple[int, int, int] | None = None
-        self._typed_ahead: tuple[str, int] | None = None  # a move or open waiting for its card's page
+        self._typed_ahead: tuple[str, int, float] | None = None  # a move or open waiting for its card (and when)
 
     def compose(self) -> ComposeResult:
         yield Static("", id="more-left", classes="more")
@@ -824,6 +826,7 @@ class Board(KeepsItsKeys, can_focus=True):
         names = [c.info.name for c in self.columns]
         self.column_index = names.index(selected) if selected in names else self._nearest_open(0)
         self._sync()
+        self._run_typed_ahead()  # its card may have come with the first pages (no PageLoaded then)
 
     async def _swap_columns(self, stale: list[BoardColumn], fresh: list[BoardColumn]) -> None:
         """Replace the columns with the screen's updates held until the new ones are mounted and laid out (run from
@@ -1017,13 +1020,28 @@ class Board(KeepsItsKeys, can_focus=True):
             self._move_cursor(column.cursor + delta * max(1, column.card_rows // CARD_HEIGHT))
 
     def _wait_for_card(self, action: str, delta: int = 0) -> bool:
-        """True (and the action kept for when the page comes) if the selected card is still loading."""
+        """True (and the action kept for when the card comes) if the selected card is not loaded: its page is on
+        its way, or a reload is (a page shorter than the column's count: the leads changed since it was counted)."""
         column = self.selected_column
         self._typed_ahead = None
         if column is not None and not column.folded and column.info.count and self.selected_card is None:
-            self._typed_ahead = (action, delta)
+            self._typed_ahead = (action, delta, time.monotonic())
             return True
         return False
+
+    def _run_typed_ahead(self) -> None:
+        """Run the move or open typed ahead once its card is there (not if it waited more than TYPED_AHEAD_S)."""
+        pending = self._typed_ahead
+        if pending is None or self.selected_card is None:
+            return
+        self._typed_ahead = None
+        action, delta, since = pending
+        if time.monotonic() - since > TYPED_AHEAD_S:
+            return
+        if action == "move":
+            self.action_move(delta)
+        else:
+            self.action_open()
 
     def action_move(self, delta: int) -> None:
         """Ask the screen to move the selected card one column left or right."""
@@ -1047,13 +1065,8 @@ class Board(KeepsItsKeys, can_focus=True):
 
     def on_board_column_page_loaded(self, event: BoardColumn.PageLoaded) -> None:
         event.stop()
-        pending = self._typed_ahead
-        if pending is not None and event.column is self.selected_column and self.selected_card is not None:
-            self._typed_ahead = None
-            if pending[0] == "move":
-                self.action_move(pending[1])
-            else:
-                self.action_open()
+        if event.column is self.selected_column:
+            self._run_typed_ahead()
 
     def on_board_column_clicked(self, event: BoardColumn.Clicked) -> None:
         event.stop()

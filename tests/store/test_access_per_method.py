@@ -77,6 +77,7 @@ CALLS: dict[str, Access] = {
     "assign_rerun": refused(lambda d, _p: d.assign_rerun(dry_run=True)),
     "assignment_rules": refused(lambda d, _p: d.assignment_rules()),
     "board": refused(lambda d, _p: d.board(LeadFilter())),
+    "board_view": refused(lambda d, _p: d.board_view(LeadFilter(), lambda _c: {})),
     "capture_email": refused(lambda d, _p: d.capture_email(mail())),  # captured before: would name its lead
     "capture_mailbox": refused(lambda d, _p: list(d.capture_mailbox([("one", mail())]))),
     "catalog_change": refused(lambda d, _p: d.catalog_change("sources", "add", "Radio")),

@@ -221,3 +221,19 @@ def test_a_conflict_message_stays_one_short_line_whatever_the_values(desk: Desk,
     message = str(err.value)
     assert message.endswith(f"(your version 1, now 2): description edited; city 'Rome' → '\\x1b[2J{'x' * 35}…'")
     assert "\n" not in message and "\x1b" not in message
+
+
+def test_the_board_reads_its_counts_and_first_pages_in_one_snapshot(desk: Desk, bob: Desk) -> None:
+    """A lead another user adds between the board's counts and its pages is in neither (the page agrees with
+    its count: the board waits for a card only while it is on its way)."""
+    for i in range(3):
+        desk.add_lead({"name": f"Lead {i}"})
+
+    def pages_for(columns: list[dict[str, Any]]) -> dict[str, LeadFilter]:
+        bob.add_lead({"name": "Meanwhile"})  # committed by another connection mid-read
+        return {c["name"]: LeadFilter(statuses=[c["name"]], limit=50) for c in columns if c["count"]}
+
+    columns, pages = desk.board_view(LeadFilter(), pages_for)
+    assert {c["name"]: c["count"] for c in columns if c["count"]} == {name: len(rows) for name, rows in pages.items()}
+    assert "Meanwhile" not in [r["contact_name"] for rows in pages.values() for r in rows]
+    assert sum(c["count"] for c in desk.board(LeadFilter())) == 4  # visible to the next read

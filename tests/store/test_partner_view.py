@@ -168,6 +168,7 @@ CALLS: dict[str, Callable[[Desk, Path], Any]] = {
     "assign_rerun": lambda d, _p: d.assign_rerun(dry_run=True),
     "assignment_rules": lambda d, _p: d.assignment_rules(),
     "board": lambda d, _p: d.board(LeadFilter()),
+    "board_view": lambda d, _p: d.board_view(LeadFilter(), lambda _c: {}),
     "capture_email": lambda d, _p: d.capture_email(_raw_mail()),
     "capture_mailbox": lambda d, _p: list(d.capture_mailbox([("one", _raw_mail())])),
     "catalog_change": lambda d, _p: d.catalog_change("sources", "add", "Radio"),

@@ -257,6 +257,39 @@ def test_keys_move_the_selection_and_enter_opens_the_card(app: LeadDeskApp, desk
     drive(app, scenario)
 
 
+@pytest.mark.parametrize("waits", [True, False])
+def test_an_enter_typed_while_a_column_is_behind_its_count_opens_the_card_after_the_reload(
+        app: LeadDeskApp, desk: Desk, monkeypatch: pytest.MonkeyPatch, waits: bool) -> None:
+    """Another process wrote between the column's count and its page (the soak met it: the page was one card
+    short of the count, the cursor on the missing card, and its enter waited for a page that never came). The
+    enter waits for the reload that the write brings, then opens the card; not if it waited too long."""
+    if not waits:
+        monkeypatch.setattr("leaddesk.widgets.board.TYPED_AHEAD_S", 0.0)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        board = board_of(pilot)
+        column = board.columns[0]
+        page = [column.card(i) for i in range(min(column.info.count, PAGE_SIZE))]
+        assert all(card is not None for card in page)
+        last = len(page) - 1
+        column.update_info(column.info, first_page=page[:-1])  # the count says one more than the page holds
+        board.select(column.info.name, last)
+        await calm(pilot)
+        assert board.selected_card is None
+        await press(pilot, "enter")
+        assert type(pilot.app.screen).__name__ == "BoardScreen"  # no card under the cursor yet
+        pilot.app.screen.reload()  # what the write's live refresh does
+        await calm(pilot)
+        assert selected(board) == (column.info.name, page[last].number)
+        if waits:
+            assert type(pilot.app.screen).__name__ == "LeadCardScreen"
+            assert pilot.app.screen.number == page[last].number  # type: ignore[attr-defined]
+        else:
+            assert type(pilot.app.screen).__name__ == "BoardScreen"
+
+    drive(app, scenario)
+
+
 # -- filters -----------------------------------------------------------------------------------------
 def counts(board: Board) -> dict[str, int]:
     return {c.info.name: c.info.count for c in board.columns}
@@ -339,8 +372,8 @@ def big_desk(big_template: Path, tmp_path: Path) -> Iterator[Desk]:
 
 
 def count_pages(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
-    """Record every page the board asks for: (status, offset). (The list, built in the background, is not
-    a board page.)"""
+    """Record every page the board asks for, alone or with the counts: (status, offset). (The list, built in the
+    background, is not a board page.)"""
     calls: list[tuple[str, int]] = []
     real = desk.list_leads
 
@@ -349,7 +382,18 @@ def count_pages(desk: Desk, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, 
             calls.append((flt.statuses[0], flt.offset))
         return real(flt)
 
+    real_view = desk.board_view
+
+    def recording_view(flt: LeadFilter, pages_for: Callable[[list[dict[str, Any]]], dict[str, LeadFilter]]
+                       ) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+        def asked(columns: list[dict[str, Any]]) -> dict[str, LeadFilter]:
+            pages = pages_for(columns)
+            calls.extend((page.statuses[0], page.offset) for page in pages.values() if page.statuses)
+            return pages
+        return real_view(flt, asked)
+
     monkeypatch.setattr(desk, "list_leads", recording)
+    monkeypatch.setattr(desk, "board_view", recording_view)
     return calls
 
 
