@@ -25,17 +25,12 @@ leaddesk/widgets/watchers.py, tests/tui/test_no_leaks.py).
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
-import select
-import signal
 import sqlite3
 import statistics
-import struct
 import subprocess
 import sys
-import termios
 import threading
 import time
 from collections.abc import Callable
@@ -43,14 +38,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from pyte_required import require_pyte
+from ptyterm import ROWS, PtyTerminal, terminal_env
 
 from leaddesk.settings import Settings
 from leaddesk.store.desk import Desk
 
-pyte = require_pyte()
-
-COLS, ROWS = 80, 24
 SOAK_SECONDS = float(os.environ.get("LEADDESK_SOAK_SECONDS", "600"))
 BRIEF_SECONDS = 5.0
 """How long the fast variant samples after its first tour."""
@@ -108,74 +100,19 @@ class Sampler(threading.Thread):
 
 
 # -- the app in a pseudo-terminal ------------------------------------------------------------------------------
-class DeskTerminal:
-    """The real `leaddesk` on a pseudo-terminal, its output read continuously and emulated by pyte."""
-
-    def __init__(self, db: Path, env: dict[str, str]) -> None:
-        self.master, slave = os.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
-        self.screen = pyte.Screen(COLS, ROWS)
-        self.stream = pyte.ByteStream(self.screen)
-        self.tail = b""  # the end of the output so far, to find a traceback split across two reads
-        self.traceback = False
-        self.proc = subprocess.Popen([sys.executable, "-m", "leaddesk", "--db", str(db)], stdin=slave,
-                                     stdout=slave, stderr=slave, env=env, start_new_session=True, close_fds=True)
-        os.close(slave)
-
-    def text(self) -> str:
-        return "\n".join(line.rstrip() for line in self.screen.display)
-
-    def line(self, row: int) -> str:
-        return str(self.screen.display[row])
-
-    def pump(self, seconds: float, until: Callable[[], bool] = lambda: False) -> bool:
-        """Read output for up to `seconds`, or until `until()` holds."""
-        deadline = time.monotonic() + seconds
-        while True:
-            ready, _, _ = select.select([self.master], [], [], 0.05)
-            if ready:
-                try:
-                    data = os.read(self.master, 65536)
-                except OSError:  # EIO: the app exited
-                    data = b""
-                if data:
-                    self.traceback = self.traceback or b"Traceback" in self.tail + data
-                    self.tail = data[-16:]
-                    self.stream.feed(data)
-                elif self.proc.poll() is not None:
-                    return until()
-            if until():
-                return True
-            if time.monotonic() > deadline:
-                return False
-
-    def wait_for(self, what: str, check: Callable[[], bool], seconds: float = WAIT) -> None:
-        if self.proc.poll() is not None:
-            pytest.fail(f"the desk exited ({self.proc.returncode}) before it showed {what}; it shows:\n{self.text()}")
-        if not self.pump(seconds, check):
-            pytest.fail(f"the terminal never showed {what}; it shows:\n{self.text()}")
-
-    def press(self, keys: bytes, settle: float = 0.05) -> None:
-        os.write(self.master, keys)
-        self.pump(settle)
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(5)
-        os.close(self.master)
+def desk_terminal(db: Path) -> PtyTerminal:
+    """The real `leaddesk` on a pseudo-terminal."""
+    return PtyTerminal([sys.executable, "-m", "leaddesk", "--db", str(db)], terminal_env(), wait=WAIT, pace=0.05)
 
 
-def shown(*texts: str) -> Callable[[DeskTerminal], Callable[[], bool]]:
+def shown(*texts: str) -> Callable[[PtyTerminal], Callable[[], bool]]:
     """A check that some line of the screen holds every one of `texts`."""
-    def bind(term: DeskTerminal) -> Callable[[], bool]:
-        return lambda: any(all(t in line for t in texts) for line in term.screen.display)
+    def bind(term: PtyTerminal) -> Callable[[], bool]:
+        return lambda: term.shows(*texts)
     return bind
 
 
-
-
-def BOARD(term: DeskTerminal) -> Callable[[], bool]:
+def BOARD(term: PtyTerminal) -> Callable[[], bool]:
     """The board with its cards drawn (a card reads `#N name`)."""
     header, card = shown("All types", "Mine")(term), re.compile(r"#\d+ \S")
     return lambda: header() and any(card.search(line) for line in term.screen.display)
@@ -189,7 +126,7 @@ DEALS = shown("Sales pipeline")
 DOWN, UP, ENTER, ESCAPE = b"\x1b[B", b"\x1b[A", b"\r", b"\x1b"
 
 
-def tour(term: DeskTerminal, search: str) -> None:
+def tour(term: PtyTerminal, search: str) -> None:
     """Every view once: board, a card and the next one, the list with a search, reports, agenda, deals."""
     term.press(b"1")
     term.wait_for("the board", BOARD(term))
@@ -324,11 +261,8 @@ def soak(tmp_path: Path, plan: Plan) -> None:
     seed(db)
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("COLUMNS", "LINES", "TEXTUAL_DRIVER", "TEXTUAL_COLOR_SYSTEM", "COLORTERM", "NO_COLOR")}
-    env["TERM"] = "xterm-256color"
-    term = DeskTerminal(db, env)
-    cli = CliLoop(db, scratch, {k: v for k, v in env.items() if k != "TERM"})
+    term = desk_terminal(db)
+    cli = CliLoop(db, scratch, {k: v for k, v in terminal_env().items() if k != "TERM"})
     sampler = Sampler(term.proc.pid, plan.every)
     tours = 0
     try:

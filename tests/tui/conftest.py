@@ -134,7 +134,6 @@ def run(app: LeadDeskApp, scenario: Scenario, size: tuple[int, int] = (80, 24), 
         start: Callable[[LeadDeskApp], object] | None = None) -> None:
     """Run the app headless over a blank screen (the board below need not redraw), call `start(app)` (e.g. to
     open the screen under test), then play the scenario; no unexpected or internal error may be notified."""
-    app.warm_up_after = None  # the other views are not needed here
 
     async def main() -> None:
         async with app.run_test(size=size) as pilot:
@@ -198,7 +197,6 @@ def on_card(app: LeadDeskApp, number: int, body: CardBody, size: tuple[int, int]
 def snapshot_of(snap_compare: Any, app: LeadDeskApp, size: tuple[int, int], scenario: Scenario, *,
                 start: Callable[[LeadDeskApp], object] | None = None) -> bool:
     """Compare the app's screen at `size` with its snapshot after `start(app)` and the scenario."""
-    app.warm_up_after = None
 
     async def before(pilot: Pilot[None]) -> None:
         await calm(pilot)

@@ -250,7 +250,6 @@ def test_snapshot_followup_dialog(snap_compare: Any, app_factory: Callable[[], L
                                   size: tuple[int, int]) -> None:
     number = agenda_numbers(timed, mine=True, due="today")[1]
     app = app_factory()
-    app.warm_up_after = None
 
     async def before(pilot: Pilot[None]) -> None:  # over a blank screen: the dialog alone is under test
         await calm(pilot)

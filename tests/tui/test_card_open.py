@@ -32,7 +32,6 @@ Body = Callable[[Pilot[None]], Awaitable[None]]
 
 def run(app: LeadDeskApp, body: Body, size: tuple[int, int] = (120, 40)) -> None:
     """Start the app (no warm-up: spares are built by the test) over a blank screen, then run `body`."""
-    app.warm_up_after = None
 
     async def main() -> None:
         async with app.run_test(size=size) as pilot:
@@ -263,15 +262,15 @@ def test_background_work_starts_once_the_first_view_has_its_data(app: LeadDeskAp
             original(self)
 
         monkeypatch.setattr(LeadDeskApp, name, record)
-    board = desk.board
+    board_view = desk.board_view
 
-    def slow_board(flt: LeadFilter) -> list[dict[str, Any]]:
+    def slow_board(flt: LeadFilter, pages_for: Any) -> Any:
         threading.Event().wait(0.3)  # the first view's query takes a while: nothing else may start meanwhile
-        columns = board(flt)
+        view = board_view(flt, pages_for)
         answered.set()
-        return columns
+        return view
 
-    monkeypatch.setattr(desk, "board", slow_board)
+    monkeypatch.setattr(desk, "board_view", slow_board)
 
     async def main() -> None:
         async with app.run_test(size=(120, 40)) as pilot:

@@ -190,7 +190,6 @@ def test_an_open_card_shows_another_process_changes_and_keeps_unsaved_edits(app:
 def test_without_changes_nothing_reloads_or_repaints_and_a_covered_view_waits(
         app: LeadDeskApp, demo_db: Path, monkeypatch: Any) -> None:
     app.poll_every = 0.1  # look ten times a second: the idle moment below sees several polls
-    app.warm_up_after = None  # building the other views in the background is not a refresh
 
     async def run() -> None:
         async with app.run_test(size=(80, 24)) as pilot:

@@ -72,7 +72,6 @@ def test_a_pg_board_shows_another_process_move_and_ignores_its_own_writes(
     mover = next(r for r in desk.list_leads(card_filter(LeadFilter(), "New"))
                  if ahead(r) and "Contacted" in [c["name"] for c in desk.status_choices(str(r["number"]))])
     app: LeadDeskApp = make_app(Settings(), desk=desk)  # looks every second, as in use
-    app.warm_up_after = None  # building the other views in the background is not a refresh
 
     async def run() -> None:
         async with app.run_test(size=(120, 40)) as pilot:

@@ -53,7 +53,6 @@ def pat(kim: Desk, demo_db: Path) -> Iterator[Desk]:
 @pytest.fixture
 def pat_app(pat: Desk) -> LeadDeskApp:
     app = make_app(Settings(), desk=pat)
-    app.warm_up_after = None
     return app
 
 
@@ -180,7 +179,6 @@ def test_a_partner_nobody_linked_reads_why(kim: Desk, demo_db: Path) -> None:
     kim.add_user("lone", role="partner")
     lone = Desk.open(str(demo_db), login="lone", origin="tui", settings=Settings())
     app = make_app(Settings(), desk=lone)
-    app.warm_up_after = None
 
     async def scenario(pilot: Pilot[None]) -> None:
         assert isinstance(pilot.app.screen, PartnerViewScreen)
@@ -197,7 +195,6 @@ def test_a_partner_nobody_linked_reads_why(kim: Desk, demo_db: Path) -> None:
 def test_a_deactivated_partner_is_told_so_and_gets_no_partner_view(kim: Desk, demo_db: Path) -> None:
     kim.set_user_active("pat", False)
     app = make_app(Settings(), db=str(demo_db), login="pat")
-    app.warm_up_after = None
 
     async def scenario(pilot: Pilot[None]) -> None:
         assert app.desk is None and not app.is_partner and app.current_mode != "partner"
@@ -216,7 +213,6 @@ def test_a_deactivated_partner_is_told_so_and_gets_no_partner_view(kim: Desk, de
 
 # -- comarketing mode (managers and reps) ----------------------------------------------------------------------
 def test_p_toggles_comarketing_mode_and_back(app: LeadDeskApp, desk: Desk) -> None:
-    app.warm_up_after = None
     head = desk.comarketing()
 
     async def scenario(pilot: Pilot[None]) -> None:
@@ -249,7 +245,6 @@ def test_p_toggles_comarketing_mode_and_back(app: LeadDeskApp, desk: Desk) -> No
 
 
 def test_comarketing_period_filter(app: LeadDeskApp, desk: Desk) -> None:
-    app.warm_up_after = None
     head = desk.comarketing("2026-11-01", "2026-11-15")
 
     async def scenario(pilot: Pilot[None]) -> None:

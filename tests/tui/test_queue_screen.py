@@ -29,7 +29,6 @@ Scenario = Callable[[Pilot[None]], Awaitable[None]]
 def run(app: LeadDeskApp, scenario: Scenario, size: tuple[int, int] = (80, 24), *, board: bool = False) -> None:
     """Run the app headless, open the queue (by pressing w on the board, with `board`; else over a blank screen,
     which need not redraw), then play the scenario."""
-    app.warm_up_after = None
 
     async def main() -> None:
         async with app.run_test(size=size) as pilot:

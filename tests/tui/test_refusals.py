@@ -60,7 +60,6 @@ def rep(demo_db: Path) -> Iterator[Desk]:
 @pytest.fixture
 def rep_app(rep: Desk) -> LeadDeskApp:
     app = make_app(Settings(), desk=rep)
-    app.warm_up_after = None
     return app
 
 
@@ -232,7 +231,6 @@ def test_who_may_not_use_the_desk_is_told_when_it_opens(manager: Desk, demo_db: 
                                                         message: str) -> None:
     manager.set_user_active("tom", False)
     app = make_app(Settings(), db=str(demo_db), login=login)
-    app.warm_up_after = None
 
     async def main() -> None:
         async with app.run_test(size=(80, 24)) as pilot:

@@ -275,7 +275,6 @@ def test_nothing_is_computed_until_the_view_is_shown(app: LeadDeskApp, monkeypat
         return original(self, name, filters)
 
     monkeypatch.setattr(Desk, "report", spy)
-    app.warm_up_after = None
 
     async def main() -> None:
         async with app.run_test(size=(80, 24)) as pilot:

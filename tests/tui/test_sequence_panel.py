@@ -43,7 +43,6 @@ def sdesk(desk: Desk, demo_db: Path) -> Iterator[Desk]:
 
 def app_on(desk: Desk) -> LeadDeskApp:
     app = make_app(SETTINGS, desk=desk)
-    app.warm_up_after = None
     return app
 
 
@@ -132,7 +131,6 @@ def test_start_copy_and_stop_from_the_card(sdesk: Desk) -> None:
 
 def test_the_panel_is_hidden_without_sequences(desk: Desk) -> None:
     app = make_app(Settings(), desk=desk)
-    app.warm_up_after = None
 
     async def body(pilot: Pilot[None], screen: LeadCardScreen) -> None:
         assert not screen.query_one("#sequence-panel").display

@@ -42,7 +42,6 @@ def sla_desk(desk: Desk, demo_db: Path) -> Iterator[Desk]:
 
 def drive(app: LeadDeskApp, scenario: Callable[[Pilot[None]], Awaitable[None]], size: tuple[int, int] = (100, 30),
           ) -> None:
-    app.warm_up_after = None
     app.sla_every = 0  # every poll looks (the test calls it)
 
     async def main() -> None:
@@ -125,7 +124,6 @@ def test_a_rep_is_not_notified_and_the_list_filters_and_marks_breaches(sla_desk:
 
 def test_snapshot_board_with_a_breach_and_the_managers_notification(snap_compare: Any, sla_desk: Desk) -> None:
     app = make_app(SLA_ON, desk=sla_desk)
-    app.warm_up_after = None
 
     async def run_before(pilot: Pilot[None]) -> None:
         await calm(pilot)
@@ -137,7 +135,6 @@ def test_snapshot_board_with_a_breach_and_the_managers_notification(snap_compare
 
 def test_snapshot_list_with_a_breach(snap_compare: Any, sla_desk: Desk) -> None:
     app = make_app(SLA_ON, desk=sla_desk)
-    app.warm_up_after = None
     app._sla_looked = float("inf")  # no look, no notification: the list alone (urgent first: #302, then #301)
 
     async def run_before(pilot: Pilot[None]) -> None:

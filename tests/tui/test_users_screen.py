@@ -28,7 +28,6 @@ ADMIN_ONLY = "only an admin may create, promote, demote or deactivate an admin"
 
 def run(app: LeadDeskApp, scenario: Scenario, size: tuple[int, int] = (80, 24)) -> None:
     """Run the app headless over a blank screen, press T (the users screen), then play the scenario."""
-    app.warm_up_after = None
 
     async def main() -> None:
         async with app.run_test(size=size) as pilot:
@@ -226,7 +225,6 @@ def test_the_users_key_is_free_on_every_screen() -> None:
 
 
 def snapshot_of(snap_compare: Any, app: LeadDeskApp, size: tuple[int, int], scenario: Scenario) -> bool:
-    app.warm_up_after = None
 
     async def before(pilot: Pilot[None]) -> None:
         await calm(pilot)
