@@ -100,9 +100,20 @@ class Sampler(threading.Thread):
 
 
 # -- the app in a pseudo-terminal ------------------------------------------------------------------------------
-def desk_terminal(db: Path) -> PtyTerminal:
-    """The real `leaddesk` on a pseudo-terminal."""
-    return PtyTerminal([sys.executable, "-m", "leaddesk", "--db", str(db)], terminal_env(), wait=WAIT, pace=0.05)
+SOAK_APP = Path(__file__).with_name("soak_app.py")
+LOG_TAIL = 60
+"""Lines of the app's key and focus log a failure prints."""
+
+
+def desk_terminal(db: Path, log: Path) -> PtyTerminal:
+    """The real `leaddesk` on a pseudo-terminal, logging its keys and focus changes to `log` (tests/soak_app.py)."""
+    env = {**terminal_env(), "LEADDESK_SOAK_LOG": str(log)}
+    return PtyTerminal([sys.executable, str(SOAK_APP), "--db", str(db)], env, wait=WAIT, pace=0.05)
+
+
+def log_tail(log: Path) -> str:
+    lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+    return "\n".join(lines[-LOG_TAIL:])
 
 
 def shown(*texts: str) -> Callable[[PtyTerminal], Callable[[], bool]]:
@@ -261,7 +272,8 @@ def soak(tmp_path: Path, plan: Plan) -> None:
     seed(db)
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    term = desk_terminal(db)
+    log = tmp_path / "keys-and-focus.log"
+    term = desk_terminal(db, log)
     cli = CliLoop(db, scratch, {k: v for k, v in terminal_env().items() if k != "TERM"})
     sampler = Sampler(term.proc.pid, plan.every)
     tours = 0
@@ -294,7 +306,7 @@ def soak(tmp_path: Path, plan: Plan) -> None:
         assert not term.traceback, term.text()
     except BaseException:
         print(f"the soak stopped after {tours} tours and {cli.rounds} rounds of commands; the samples so far:\n"
-              f"{samples_table(sampler.samples)}")  # shown with the failure
+              f"{samples_table(sampler.samples)}\nthe end of the app's key and focus log:\n{log_tail(log)}")
         raise
     finally:
         sampler.stopping.set()

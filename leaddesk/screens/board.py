@@ -68,7 +68,7 @@ class FilterDialog(FormDialog):
         yield Select[str]([], prompt="Any owner", id="owner")
 
     def on_mount(self) -> None:
-        self.call(lambda d: (d.catalog_list("sources"), d.users()), self._fill)
+        self.call(lambda d: (d.catalog_list("sources", counts=False), d.users()), self._fill)
 
     def _fill(self, result: tuple[list[dict[str, Any]], list[dict[str, Any]]]) -> None:
         sources, users = result
@@ -172,7 +172,7 @@ class BoardScreen(SearchBoxScreen):
 
             columns, rows = desk.board_view(flt, pages_for)  # a first page agrees with its count
             users = desk.users()
-            types = [t["name"] for t in desk.catalog_list("types")]
+            types = [t["name"] for t in desk.catalog_list("types", counts=False)]
             names = {c["name"] for c in columns}
             found = None
             for status, number in wanted:

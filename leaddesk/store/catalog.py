@@ -139,12 +139,16 @@ def name_of(tx: Tx, table: str, row_id: int | None) -> str | None:
     return tx.scalar(f"SELECT name FROM {table} WHERE id = :i", {"i": row_id})
 
 
-def list_entries(tx: Tx, kind: str) -> list[dict[str, Any]]:
-    """A list with how many leads use each entry."""
+def list_entries(tx: Tx, kind: str, *, counts: bool = True) -> list[dict[str, Any]]:
+    """A list's entries ({id, name}), with how many leads use each (`leads`) unless `counts` is False: a count
+    walks the leads (84 ms for the sources at 100k leads), which a form's choices do not need."""
     table, _what, column = LISTS[kind]
-    rows = tx.all(f"SELECT t.id, t.name, (SELECT count(*) FROM lead WHERE lead.{column} = t.id) AS used"
-                  f" FROM {table} t ORDER BY t.id")
-    out = [{"id": r["id"], "name": r["name"], "leads": r["used"]} for r in rows]
+    if not counts:
+        out = [{"id": r["id"], "name": r["name"]} for r in tx.all(f"SELECT id, name FROM {table} ORDER BY id")]
+    else:
+        rows = tx.all(f"SELECT t.id, t.name, (SELECT count(*) FROM lead WHERE lead.{column} = t.id) AS used"
+                      f" FROM {table} t ORDER BY t.id")
+        out = [{"id": r["id"], "name": r["name"], "leads": r["used"]} for r in rows]
     if kind == "types":
         for entry in out:
             entry["statuses"] = [s.name for s in allowed_statuses(tx, entry["id"])]

@@ -395,10 +395,11 @@ class Desk:
                               " FROM status s ORDER BY s.position, s.id")
             return [{**dict(r), "manual": bool(r["manual"])} for r in rows]
 
-    def catalog_list(self, kind: str) -> list[dict[str, Any]]:
-        """Entries of a list (sources, reasons, types, methods, items) with usage counts."""
+    def catalog_list(self, kind: str, *, counts: bool = True) -> list[dict[str, Any]]:
+        """Entries of a list (sources, reasons, types, methods, items) with usage counts (`leads`); without them
+        when `counts` is False (a form's choices: the counts walk every lead)."""
         with self._read() as tx:
-            return catalog.list_entries(tx, kind)
+            return catalog.list_entries(tx, kind, counts=counts)
 
     def catalog_change(self, kind: str, action: str, *args: Any) -> Any:
         """add / rename / remove (and for types: statuses) on a list, or on statuses."""

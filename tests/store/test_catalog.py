@@ -62,6 +62,15 @@ def test_lists_count_the_leads_using_each_entry(desk: Desk) -> None:
     assert {e["name"]: e["leads"] for e in desk.catalog_list("reasons")}["Budget"] == 1
 
 
+@pytest.mark.parametrize("kind", list(LISTS))
+def test_lists_without_counts_are_the_same_entries(desk: Desk, kind: str) -> None:
+    """A form's choices need no counts (they walk every lead: 84 ms for the sources at 100k leads)."""
+    desk.add_lead({"name": "A", "source": "referral", "type": "inbound"})
+    desk.catalog_change("types", "statuses", "Outbound", ["New", "Contacted", "Disqualified"])
+    counted = desk.catalog_list(kind)
+    assert desk.catalog_list(kind, counts=False) == [{k: v for k, v in e.items() if k != "leads"} for e in counted]
+
+
 # --- add / rename / remove ---------------------------------------------------------------------
 
 

@@ -18,12 +18,14 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 from textual.screen import Screen
+from textual.widgets import Select
 
 from leaddesk.app import LeadDeskApp
 from leaddesk.screens import lead_card
 from leaddesk.screens.lead_card import LeadCardScreen
 from leaddesk.store.desk import Desk
 from leaddesk.store.queries import LeadFilter
+from leaddesk.widgets.lead_form import LeadForm
 
 from .conftest import assert_no_internal_error, calm
 
@@ -86,6 +88,31 @@ def style_rules(screen: Screen[Any]) -> list[tuple[str, dict[str, Any], dict[str
     return [(repr(node), dict(node.styles.base._rules),
              {name: dict(styles.base._rules) for name, styles in node._component_styles.items()})  # type: ignore
             for node in screen.walk_children(with_self=True)]
+
+
+def test_a_card_reads_its_lists_without_counting_their_leads(app: LeadDeskApp, desk: Desk,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The card's choices (sources, types) are names only: counting the leads of each source took 84 ms of a
+    100 ms open at 100k leads."""
+    asked: list[tuple[str, bool]] = []
+    real = desk.catalog_list
+
+    def recording(kind: str, *, counts: bool = True) -> list[dict[str, Any]]:
+        asked.append((kind, counts))
+        return real(kind, counts=counts)
+
+    monkeypatch.setattr(desk, "catalog_list", recording)
+    number = open_leads(desk)[0]
+
+    async def body(pilot: Pilot[None]) -> None:
+        asked.clear()
+        card = await opened(pilot, number)
+        assert sorted(asked) == [("sources", False), ("types", False)]
+        source = card.query_one(LeadForm).widget_for("source")
+        assert isinstance(source, Select)
+        assert [value for _label, value in source._options][1:] == [e["name"] for e in real("sources")]
+
+    run(app, body)
 
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)])
