@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import threading
 from collections.abc import Callable, Iterable
@@ -17,6 +19,9 @@ from leaddesk.screens.base import DataChanged
 from leaddesk.settings import Settings, save_setting
 from leaddesk.store.desk import Desk, acting_login
 from leaddesk.store.errors import LeadDeskError
+
+SHUTDOWN_WAIT = 2.0
+"""The most seconds quitting waits for a screen being built off-screen to finish mounting (`_shutdown`)."""
 
 
 def _screen(module: str, name: str) -> Screen[Any]:
@@ -403,6 +408,17 @@ class LeadDeskApp(App[None]):
                 save_setting("theme", name, self.settings.source_path)
             except OSError as exc:
                 self.notify(f"could not save the theme: {exc}", severity="warning", markup=False)
+
+    async def _shutdown(self) -> None:
+        """Let a screen built off-screen (a spare card, a view of the warm-up) finish mounting before Textual
+        (8.2.8) closes it: closed mid-build, it mounts none of its widgets and their `on_mount` handlers fail,
+        a traceback on quit (caught by CI once)."""
+        building = [node._mounted_event.wait() for node in list(self._registry)
+                    if isinstance(node, Screen) and not node._mounted_event.is_set()]
+        if building:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.gather(*building), SHUTDOWN_WAIT)
+        await super()._shutdown()
 
     def on_unmount(self) -> None:
         if self.desk is not None and self._given_desk is None:

@@ -313,3 +313,19 @@ def test_background_work_starts_once_the_first_view_has_its_data(app: LeadDeskAp
             await calm(pilot)
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("turns", [0, 1, 2, 3])
+def test_an_app_closing_while_a_spare_card_is_built_ends_cleanly(app: LeadDeskApp, turns: int) -> None:
+    """A spare card is built after a card is shown; the app may close meanwhile (CI caught it once: the closing
+    app mounted none of the card's widgets, and its `on_mount` failed to find its tables)."""
+
+    async def main() -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await calm(pilot)
+            LeadCardScreen.build_spare(app)
+            for _ in range(turns):
+                await asyncio.sleep(0)
+        assert_no_internal_error(app)
+
+    asyncio.run(main())
