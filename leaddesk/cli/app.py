@@ -598,7 +598,7 @@ def _list_app(kind: str, what: str) -> typer.Typer:
     def show_list(ctx: typer.Context, json_: JsonOpt = False) -> None:
         if ctx.invoked_subcommand is not None:
             return
-        rows = reader().catalog_list(kind)
+        rows = reader().catalog_list(kind, counts=True)
         if json_:
             output.emit_json(rows)
             return

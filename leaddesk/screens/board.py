@@ -68,7 +68,7 @@ class FilterDialog(FormDialog):
         yield Select[str]([], prompt="Any owner", id="owner")
 
     def on_mount(self) -> None:
-        self.call(lambda d: (d.catalog_list("sources", counts=False), d.users()), self._fill)
+        self.call(lambda d: (d.catalog_list("sources"), d.users()), self._fill)
 
     def _fill(self, result: tuple[list[dict[str, Any]], list[dict[str, Any]]]) -> None:
         sources, users = result
@@ -158,21 +158,18 @@ class BoardScreen(SearchBoxScreen):
                   if c.shows_first_page_only or (self._restart and c.display and not c.folded)}
         width, fold = board.size.width, board.fold_closed
 
+        def pages_for(columns: list[dict[str, Any]]) -> dict[str, LeadFilter]:
+            infos = [ColumnInfo.from_row(row) for row in columns]
+            if [info.name for info in infos] == now_names:
+                first = [info for info in infos if info.name in at_top]
+            else:
+                first = [infos[i] for i in in_view_from_start(infos, width, fold) if not (fold and infos[i].closed)]
+            return {info.name: card_filter(flt, info.name, 0, PAGE_SIZE) for info in first}
+
         def work(desk: Desk) -> Reloaded:
-            first: list[ColumnInfo] = []
-
-            def pages_for(columns: list[dict[str, Any]]) -> dict[str, LeadFilter]:
-                infos = [ColumnInfo.from_row(row) for row in columns]
-                if [info.name for info in infos] == now_names:
-                    first.extend(info for info in infos if info.name in at_top)
-                else:
-                    first.extend(infos[i] for i in in_view_from_start(infos, width, fold)
-                                 if not (fold and infos[i].closed))
-                return {info.name: card_filter(flt, info.name, 0, PAGE_SIZE) for info in first if info.count}
-
             columns, rows = desk.board_view(flt, pages_for)  # a first page agrees with its count
             users = desk.users()
-            types = [t["name"] for t in desk.catalog_list("types", counts=False)]
+            types = [t["name"] for t in desk.catalog_list("types")]
             names = {c["name"] for c in columns}
             found = None
             for status, number in wanted:
@@ -182,7 +179,7 @@ class BoardScreen(SearchBoxScreen):
                         found = (status, rank)
                         break
             initials = {u["login"]: initials_of(u["login"], u["name"]) for u in users}
-            pages = {info.name: [Card.from_row(r, initials) for r in rows.get(info.name, [])] for info in first}
+            pages = {name: [Card.from_row(r, initials) for r in page] for name, page in rows.items()}
             return Reloaded(columns, initials, types, found, pages)
 
         def done(result: Reloaded) -> None:

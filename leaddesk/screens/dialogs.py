@@ -163,7 +163,7 @@ class LostDialog(FormDialog):
         yield Input(placeholder="Note (optional)", id="note")
 
     def on_mount(self) -> None:
-        self.call(lambda d: d.catalog_list("reasons", counts=False), self._fill)
+        self.call(lambda d: d.catalog_list("reasons"), self._fill)
 
     def _fill(self, rows: list[dict[str, Any]]) -> None:
         select = self.query_one("#reason", Select)
@@ -213,7 +213,7 @@ class NewLeadDialog(FormDialog):
 
     def on_mount(self) -> None:
         self.query_one("#name", Input).focus()
-        self.call(lambda d: d.catalog_list("sources", counts=False), self._fill_sources)
+        self.call(lambda d: d.catalog_list("sources"), self._fill_sources)
 
     def _fill_sources(self, rows: list[dict[str, Any]]) -> None:
         self.query_one("#source", Select).set_options([(literal(r["name"]), r["name"]) for r in rows])

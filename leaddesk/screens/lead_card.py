@@ -293,8 +293,8 @@ class LeadCardScreen(SequenceCardActions, DeskScreen):
 
         def fetch(desk: Desk) -> dict[str, Any]:
             return {"detail": desk.show(ref), "choices": desk.status_choices(ref), "history": desk.history(ref),
-                    "sources": desk.catalog_list("sources", counts=False),  # names only: counts walk the leads
-                    "types": desk.catalog_list("types", counts=False), "users": desk.users(),
+                    "sources": desk.catalog_list("sources"),
+                    "types": desk.catalog_list("types"), "users": desk.users(),
                     "sequence": desk.lead_sequence(ref), "score": desk.explain_score(ref)}
 
         def done(data: dict[str, Any]) -> None:

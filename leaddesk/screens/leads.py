@@ -498,8 +498,8 @@ class FilterDialog(DeskModal[dict[str, Any] | None]):
 
         def choices(desk: Desk) -> dict[str, list[str]]:
             return {"status": [s["name"] for s in desk.statuses()],
-                    "source": [s["name"] for s in desk.catalog_list("sources", counts=False)],
-                    "type": [t["name"] for t in desk.catalog_list("types", counts=False)],
+                    "source": [s["name"] for s in desk.catalog_list("sources")],
+                    "type": [t["name"] for t in desk.catalog_list("types")],
                     "owner": [u["login"] for u in desk.users()]}
 
         self.call(choices, self._fill)

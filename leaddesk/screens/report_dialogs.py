@@ -90,8 +90,8 @@ class ReportFilterDialog(DeskModal[dict[str, str | None] | None]):
 
         def choices(desk: Desk) -> dict[str, list[str]]:
             return {"owner": [u["login"] for u in desk.users()],
-                    "source": [s["name"] for s in desk.catalog_list("sources", counts=False)],
-                    "type": [t["name"] for t in desk.catalog_list("types", counts=False)],
+                    "source": [s["name"] for s in desk.catalog_list("sources")],
+                    "type": [t["name"] for t in desk.catalog_list("types")],
                     "partner": [p["name"] for p in desk.partners()]}
 
         self.call(choices, self._fill)

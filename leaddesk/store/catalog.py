@@ -139,9 +139,9 @@ def name_of(tx: Tx, table: str, row_id: int | None) -> str | None:
     return tx.scalar(f"SELECT name FROM {table} WHERE id = :i", {"i": row_id})
 
 
-def list_entries(tx: Tx, kind: str, *, counts: bool = True) -> list[dict[str, Any]]:
-    """A list's entries ({id, name}), with how many leads use each (`leads`) unless `counts` is False: a count
-    walks the leads (84 ms for the sources at 100k leads), which a form's choices do not need."""
+def list_entries(tx: Tx, kind: str, *, counts: bool = False) -> list[dict[str, Any]]:
+    """A list's entries ({id, name}); with `counts`, how many leads use each (`leads`): a count walks the leads
+    (84 ms for the sources at 100k leads), which a form's choices do not need."""
     table, _what, column = LISTS[kind]
     if not counts:
         out = [{"id": r["id"], "name": r["name"]} for r in tx.all(f"SELECT id, name FROM {table} ORDER BY id")]

@@ -56,10 +56,10 @@ def test_lists_count_the_leads_using_each_entry(desk: Desk) -> None:
     desk.add_lead({"name": "A", "source": "referral", "type": "inbound"})
     desk.add_lead({"name": "B", "source": "referral"})
     desk.mark_lost("2", "budget")
-    sources = {e["name"]: e["leads"] for e in desk.catalog_list("sources")}
+    sources = {e["name"]: e["leads"] for e in desk.catalog_list("sources", counts=True)}
     assert (sources["Referral"], sources["Event"]) == (2, 0)
-    assert {e["name"]: e["leads"] for e in desk.catalog_list("types")} == {"Inbound": 1, "Outbound": 0}
-    assert {e["name"]: e["leads"] for e in desk.catalog_list("reasons")}["Budget"] == 1
+    assert {e["name"]: e["leads"] for e in desk.catalog_list("types", counts=True)} == {"Inbound": 1, "Outbound": 0}
+    assert {e["name"]: e["leads"] for e in desk.catalog_list("reasons", counts=True)}["Budget"] == 1
 
 
 @pytest.mark.parametrize("kind", list(LISTS))
@@ -67,8 +67,8 @@ def test_lists_without_counts_are_the_same_entries(desk: Desk, kind: str) -> Non
     """A form's choices need no counts (they walk every lead: 84 ms for the sources at 100k leads)."""
     desk.add_lead({"name": "A", "source": "referral", "type": "inbound"})
     desk.catalog_change("types", "statuses", "Outbound", ["New", "Contacted", "Disqualified"])
-    counted = desk.catalog_list(kind)
-    assert desk.catalog_list(kind, counts=False) == [{k: v for k, v in e.items() if k != "leads"} for e in counted]
+    counted = desk.catalog_list(kind, counts=True)
+    assert desk.catalog_list(kind) == [{k: v for k, v in e.items() if k != "leads"} for e in counted]
 
 
 # --- add / rename / remove ---------------------------------------------------------------------
@@ -78,7 +78,7 @@ def test_lists_without_counts_are_the_same_entries(desk: Desk, kind: str) -> Non
 def test_add_an_entry(desk: Desk, kind: str) -> None:
     new_id = desk.catalog_change(kind, "add", "  Trade   Show ")
     assert names(desk, kind)[-1] == "Trade Show"
-    assert desk.catalog_list(kind)[-1] == {"id": new_id, "name": "Trade Show", "leads": 0,
+    assert desk.catalog_list(kind, counts=True)[-1] == {"id": new_id, "name": "Trade Show", "leads": 0,
                                            **({"statuses": []} if kind == "types" else {})}
     assert use(desk, kind, "trade")  # usable at once, by prefix too
 

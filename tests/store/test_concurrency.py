@@ -237,3 +237,11 @@ def test_the_board_reads_its_counts_and_first_pages_in_one_snapshot(desk: Desk, 
     assert {c["name"]: c["count"] for c in columns if c["count"]} == {name: len(rows) for name, rows in pages.items()}
     assert "Meanwhile" not in [r["contact_name"] for rows in pages.values() for r in rows]
     assert sum(c["count"] for c in desk.board(LeadFilter())) == 4  # visible to the next read
+
+
+def test_the_board_gives_an_empty_column_an_empty_first_page(desk: Desk) -> None:
+    desk.add_lead({"name": "Only one"})
+    columns, pages = desk.board_view(LeadFilter(), lambda cols: {c["name"]: LeadFilter(statuses=[c["name"]], limit=50)
+                                                                 for c in cols})
+    assert {name: len(rows) for name, rows in pages.items()} == {c["name"]: c["count"] for c in columns}
+    assert sorted(n for n, rows in pages.items() if rows) == ["New"]

@@ -97,7 +97,7 @@ def test_a_card_reads_its_lists_without_counting_their_leads(app: LeadDeskApp, d
     asked: list[tuple[str, bool]] = []
     real = desk.catalog_list
 
-    def recording(kind: str, *, counts: bool = True) -> list[dict[str, Any]]:
+    def recording(kind: str, *, counts: bool = False) -> list[dict[str, Any]]:
         asked.append((kind, counts))
         return real(kind, counts=counts)
 
