@@ -4,6 +4,10 @@
 parser that imports neither Typer, Rich, SQLAlchemy nor Textual, so a status
 update from the shell costs little more than starting Python; everything else
 goes to the Typer application in `leaddesk.cli.app`.
+
+The modules that define Typer commands keep their annotations as objects (no `from __future__ import
+annotations`): Typer reads every command's type hints on each run, and evaluating some 1,400 annotation strings
+cost ~40 ms of every `leaddesk --help` (tests/cli/test_startup_cost.py).
 """
 
 from __future__ import annotations

@@ -1,6 +1,5 @@
 """The full `leaddesk` command line (Typer). Commands only parse, call the service API and print."""
 
-from __future__ import annotations
 
 import functools
 import inspect

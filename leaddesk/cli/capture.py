@@ -1,6 +1,5 @@
 """`leaddesk capture-email` and `leaddesk intake`: leads from email and from web forms."""
 
-from __future__ import annotations
 
 import sys
 from pathlib import Path

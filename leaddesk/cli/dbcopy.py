@@ -1,6 +1,5 @@
 """`leaddesk db copy --to TARGET`: move a desk between SQLite and PostgreSQL with every row."""
 
-from __future__ import annotations
 
 from typing import Annotated
 

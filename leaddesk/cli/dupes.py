@@ -1,6 +1,5 @@
 """`leaddesk dupes` and `leaddesk merge`: find likely duplicate leads and merge them."""
 
-from __future__ import annotations
 
 from typing import Annotated, Any
 

@@ -1,6 +1,5 @@
 """`leaddesk score`: why a lead has its score, the [score] rules, and recomputing the automatic scores."""
 
-from __future__ import annotations
 
 from typing import Annotated, Any
 

@@ -5,7 +5,6 @@ step's text to send (only the text on stdout, so it can be piped to a clipboard 
 URL instead).
 """
 
-from __future__ import annotations
 
 import sys
 from datetime import date

@@ -1,6 +1,5 @@
 """`leaddesk import` and `leaddesk export`: leads in and out of CSV, JSON and Excel."""
 
-from __future__ import annotations
 
 import os
 import sys
