@@ -118,13 +118,20 @@ async def calm(pilot: Pilot[None]) -> None:
 
 
 async def tables_measured(pilot: Pilot[None]) -> None:
-    """Wait (a little) until every DataTable of the screen has measured its new rows: Textual does it when the
-    table is next idle (`_require_update_dimensions`, private), and a picture taken before shows each column at
-    its header's width (a snapshot failed so once in CI, under load)."""
+    """Wait (a little) until every DataTable of the screen has measured its new rows, and draw them afresh.
+    Textual (8.2.8, private names) measures new rows when the table is next idle (`_require_update_dimensions`);
+    a picture taken before shows each column at its header's width. Rows drawn before the measurement stay
+    cached at the old widths until the table's next Resize (its render caches are keyed by `_update_count`, not
+    by the widths): a picture taken between showed the first rows wide and the rest at the headers' widths. Both
+    failed a snapshot in CI, under load."""
     for _ in range(20):
         if not any(table._require_update_dimensions for table in pilot.app.screen.query(DataTable)):
-            return
+            break
         await pilot.pause()
+    for table in pilot.app.screen.query(DataTable):
+        table._clear_caches()
+        table.refresh()
+    await pilot.pause()
 
 
 def text_of(pilot: Pilot[None], selector: str) -> str:
