@@ -71,6 +71,7 @@ class LeadDeskApp(App[None]):
     def __init__(self, settings: Settings, *, db: str | None = None, login: str | None = None,
                  desk: Desk | None = None) -> None:
         super().__init__()
+        from leaddesk.widgets.footer_keys import plain_footer_keys
         from leaddesk.widgets.visible_input import draw_controls_visibly
         from leaddesk.widgets.watchers import drop_watchers_of_removed_nodes
         from leaddesk.widgets.whole_paste import paste_whole
@@ -78,6 +79,7 @@ class LeadDeskApp(App[None]):
         draw_controls_visibly()  # a pasted ESC sequence is drawn as ␛… while it is edited, never obeyed
         paste_whole()  # ... and arrives as pasted text, never as key presses (Textual's parser: whole_paste.py)
         drop_watchers_of_removed_nodes()  # removed widgets are freed (Textual keeps them: tests/test_soak.py)
+        plain_footer_keys()  # a Footer's keys are not restyled as they mount (footer_keys.py)
         self.settings = settings
         self.db_target = db
         self.login = desk.login if desk is not None else acting_login(login)
@@ -124,6 +126,11 @@ class LeadDeskApp(App[None]):
             self.call_from_thread(self._refused, str(exc))
             self.opened.set()
             return
+        # The views' first queries, asked for as they mounted, wait in their workers for the desk (screens/base.py):
+        # handed over here, they run now, beside the first screen's layout, not after the main thread's next turn.
+        self._data_version = desk.db.data_version()  # before the first read: a commit after it is seen by the poll
+        self.desk = desk
+        self.opened.set()
         self.call_from_thread(self._desk_opened, desk)
 
     def _refused(self, message: str) -> None:
@@ -132,14 +139,10 @@ class LeadDeskApp(App[None]):
         self.notify(message, title="Cannot open the desk", severity="error", timeout=600, markup=False)
 
     def _desk_opened(self, desk: Desk) -> None:
-        self.desk = desk
-        self.opened.set()
         where = desk.db.path.name if desk.db.path is not None else desk.db.dialect
         self._sub_title = f"{desk.login} · {where}"
         self.sub_title = self._sub_title
-        self._data_version = desk.db.data_version()
         self.set_interval(self.poll_every, self._poll_other_writers)
-        self.data_changed()
         self._when_first_view_shown(self._start_background)
 
     first_view_wait = 3.0
@@ -177,8 +180,8 @@ class LeadDeskApp(App[None]):
     def _partner_opened(self, desk: Desk) -> None:
         from leaddesk.screens.partner_view import PartnerViewScreen
 
+        self.is_partner = True  # before the desk is handed over: the views' waiting queries see it and do nothing
         self.desk = desk
-        self.is_partner = True
         self.opened.set()
         where = desk.db.path.name if desk.db.path is not None else desk.db.dialect
         self._sub_title = self.sub_title = f"{desk.login} · {where}"

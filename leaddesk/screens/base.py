@@ -38,6 +38,9 @@ class ServiceCalls:
 
     app: LeadDeskApp
 
+    for_partners = False
+    """Whether a partner's desk answers this screen's calls (the partner view); others' calls are not made."""
+
     @property
     def desk(self) -> Desk | None:
         """The service API, once the app has opened the database."""
@@ -68,7 +71,7 @@ class ServiceCalls:
             if desk is None:  # still opening: wait for it (never forever)
                 app.opened.wait(timeout=OPEN_WAIT_S)
                 desk = app.desk
-            if desk is None:
+            if desk is None or (app.is_partner and not self.for_partners):  # e.g. the board a partner never sees
                 return
             try:
                 result = fn(desk)
@@ -93,8 +96,7 @@ class DeskScreen(ServiceCalls, Screen[Any]):
     _seen_generation = -1
 
     def on_mount(self) -> None:
-        if self.app.desk is not None:
-            self._refresh_if_behind()
+        self._refresh_if_behind()  # before the desk is open too: the query waits for it in its worker (`call`)
 
     def on_data_changed(self, _message: DataChanged) -> None:
         if self.is_shown:

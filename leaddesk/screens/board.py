@@ -156,7 +156,8 @@ class BoardScreen(SearchBoxScreen):
         now_names = [c.info.name for c in board.columns]
         at_top = {c.info.name for c in board.columns
                   if c.shows_first_page_only or (self._restart and c.display and not c.folded)}
-        width, fold = board.size.width, board.fold_closed
+        width = board.size.width or self.app.size.width  # the first reload comes before the first layout
+        fold = board.fold_closed
 
         def pages_for(columns: list[dict[str, Any]]) -> dict[str, LeadFilter]:
             infos = [ColumnInfo.from_row(row) for row in columns]

@@ -98,6 +98,8 @@ class PeriodDialog(FormDialog):
 class PartnerViewScreen(DeskScreen):
     """A partner user's desk: their partner's metrics and the status of the leads they referred."""
 
+    for_partners = True
+
     TITLE = "Partner view"
     CSS_PATH = "partner_view.tcss"
     AUTO_FOCUS = "#pv-leads"

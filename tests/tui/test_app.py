@@ -150,3 +150,39 @@ def test_snapshot_help_on_the_board(snap_compare: Any, app_factory: Callable[[],
         await settle(pilot)
 
     assert snap_compare(app_factory(), terminal_size=size, run_before=run_before)
+
+
+def test_the_first_view_queries_as_soon_as_the_desk_is_open(app: LeadDeskApp, desk: Desk,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The board asks for its data as it mounts; its worker waits for the desk and runs the moment the opening
+    thread has it, while the main thread is still busy (here: held in `_desk_opened`). It used to be asked for
+    only from `_desk_opened`, a turn of the main thread later (~25 ms of the board's first fill at 100k)."""
+    import threading
+
+    queried = threading.Event()
+    board_view = desk.board_view
+
+    def recording(*args: Any) -> Any:
+        queried.set()
+        return board_view(*args)
+
+    monkeypatch.setattr(desk, "board_view", recording)
+    desk_opened = LeadDeskApp._desk_opened
+    seen: list[bool] = []
+
+    def held(self: LeadDeskApp, opened: Desk) -> None:
+        seen.append(queried.wait(timeout=5))  # the main thread is busy: the query must not need it
+        desk_opened(self, opened)
+
+    monkeypatch.setattr(LeadDeskApp, "_desk_opened", held)
+
+    async def main() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            assert seen == [True]
+            from leaddesk.widgets.board import BoardColumn
+
+            first = pilot.app.screen.query(BoardColumn).first()
+            assert first.info.count and first.card(0) is not None  # and the board shows what it read
+
+    asyncio.run(main())
