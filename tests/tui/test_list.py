@@ -196,6 +196,22 @@ def test_keys_typed_before_slash_do_not_pull_the_focus_out_of_the_search(app: Le
     run(app, body)
 
 
+def test_a_stale_hide_does_not_take_the_focus_out_of_the_search(app: LeadDeskApp, desk: Desk) -> None:
+    """Textual blurs a focused widget on a Hide event, and the screen then focuses the table: a Hide posted by an
+    earlier layout and handled while the box is on screen must not (the rest of a word would run as commands)."""
+    async def body(pilot: Pilot[None]) -> None:
+        table, search = table_of(pilot), pilot.app.screen.query_one("#search", Input)
+        await pilot.press("slash", "d", "a")
+        search.post_message(events.Hide())  # stale: the box is laid out on the screen
+        await pilot.press("v", "space", "a", "b")
+        await pilot.pause(0.4)
+        await wait(pilot)
+        assert search.value == "dav ab" and pilot.app.focused is search
+        assert table.marked == set() and isinstance(pilot.app.screen, ListScreen)
+
+    run(app, body)
+
+
 def test_quick_filters_and_the_filter_dialog(app: LeadDeskApp, desk: Desk) -> None:
     async def body(pilot: Pilot[None]) -> None:
         table = table_of(pilot)
