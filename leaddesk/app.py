@@ -72,6 +72,7 @@ class LeadDeskApp(App[None]):
                  desk: Desk | None = None) -> None:
         super().__init__()
         from leaddesk.widgets.footer_keys import plain_footer_keys
+        from leaddesk.widgets.stale_hide import ignore_stale_hides
         from leaddesk.widgets.visible_input import draw_controls_visibly
         from leaddesk.widgets.watchers import drop_watchers_of_removed_nodes
         from leaddesk.widgets.whole_paste import paste_whole
@@ -80,6 +81,7 @@ class LeadDeskApp(App[None]):
         paste_whole()  # ... and arrives as pasted text, never as key presses (Textual's parser: whole_paste.py)
         drop_watchers_of_removed_nodes()  # removed widgets are freed (Textual keeps them: tests/test_soak.py)
         plain_footer_keys()  # a Footer's keys are not restyled as they mount (footer_keys.py)
+        ignore_stale_hides()  # a Hide handled after the widget came back does not blur it (stale_hide.py)
         self.settings = settings
         self.db_target = db
         self.login = desk.login if desk is not None else acting_login(login)

@@ -1,6 +1,5 @@
 """The full `leaddesk` command line (Typer). Commands only parse, call the service API and print."""
 
-
 import functools
 import inspect
 import sys

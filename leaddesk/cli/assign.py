@@ -1,6 +1,5 @@
 """`leaddesk assign`: show the assignment rules, or apply them to unassigned leads (`--rerun`)."""
 
-
 from typing import Annotated, Any
 
 import typer

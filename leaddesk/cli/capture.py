@@ -1,6 +1,5 @@
 """`leaddesk capture-email` and `leaddesk intake`: leads from email and from web forms."""
 
-
 import sys
 from pathlib import Path
 from typing import Annotated, Any

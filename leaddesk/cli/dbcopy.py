@@ -1,6 +1,5 @@
 """`leaddesk db copy --to TARGET`: move a desk between SQLite and PostgreSQL with every row."""
 
-
 from typing import Annotated
 
 import typer

@@ -1,6 +1,5 @@
 """`leaddesk dupes` and `leaddesk merge`: find likely duplicate leads and merge them."""
 
-
 from typing import Annotated, Any
 
 import typer

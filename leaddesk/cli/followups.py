@@ -1,6 +1,5 @@
 """`leaddesk followup` (its --help; the command itself runs on the quick path) and `leaddesk followups`."""
 
-
 from enum import StrEnum
 from typing import Annotated, Any
 

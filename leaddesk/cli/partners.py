@@ -5,7 +5,6 @@ A partner's login is `--user LOGIN` (as the issue names it; `--login` too): afte
 partner's login, so the global `--user` naming who acts goes before `partner` there. A partner user
 may run `leaddesk partner report` for their own partner (the name is optional for them), and nothing else."""
 
-
 import html
 import sys
 from enum import StrEnum

@@ -4,7 +4,6 @@ Same service functions as everywhere else (`leaddesk.store`), opened on the raw
 SQLite driver; only the argument parsing and printing are lean here.
 """
 
-
 import sys
 
 from leaddesk.cli import take_options

@@ -1,7 +1,6 @@
 """`leaddesk report NAME [filters] [--json|--csv] [--output FILE]`: the reports of issue 7 (store/reports.py) as
 Rich tables, JSON or CSV; `leaddesk report` alone (or `report list`) lists them."""
 
-
 import csv
 import io
 import sys

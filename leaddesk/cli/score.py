@@ -1,6 +1,5 @@
 """`leaddesk score`: why a lead has its score, the [score] rules, and recomputing the automatic scores."""
 
-
 from typing import Annotated, Any
 
 import typer

@@ -5,7 +5,6 @@ step's text to send (only the text on stdout, so it can be piped to a clipboard 
 URL instead).
 """
 
-
 import sys
 from datetime import date
 from typing import Annotated, Any

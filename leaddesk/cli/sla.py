@@ -1,7 +1,6 @@
 """`leaddesk sla`: leads past their first-contact SLA, the time-to-first-contact report, the recompute;
 `leaddesk notices`: the acting user's notices (SLA escalations...)."""
 
-
 from typing import Annotated, Any
 
 import typer

@@ -1,6 +1,5 @@
 """`leaddesk import` and `leaddesk export`: leads in and out of CSV, JSON and Excel."""
 
-
 import os
 import sys
 from collections.abc import Callable

@@ -1,6 +1,5 @@
 """`leaddesk web`: serve the desk to a browser with textual-serve (loopback unless told otherwise)."""
 
-
 import os
 import shlex
 import sys

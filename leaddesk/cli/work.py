@@ -10,7 +10,6 @@
 `--all` works everyone's queue (managers). Every rule lives in the store (`Desk.work_outcome`, `queue.py`).
 """
 
-
 import sys
 from typing import Annotated, Any
 

@@ -24,7 +24,6 @@ from leaddesk.store.queries import LeadFilter
 from leaddesk.store.rules import StatusInfo, check_qualify
 from leaddesk.textsafe import safe_line
 from leaddesk.widgets.board import PAGE_SIZE, Board, BoardColumn, Card, ColumnInfo, in_view_from_start, initials_of
-from leaddesk.widgets.search_box import SearchBox
 
 if TYPE_CHECKING:
     from leaddesk.store.desk import Desk
@@ -129,7 +128,7 @@ class BoardScreen(SearchBoxScreen):
             yield Select[str]([], prompt="All types", id="type", compact=True)
             yield Checkbox("Mine", id="mine", compact=True)
             yield Static("", id="summary")
-            yield SearchBox(placeholder="/ search", id="search", compact=True)
+            yield Input(placeholder="/ search", id="search", compact=True)
         yield Board(id="board")
         yield Footer()
 

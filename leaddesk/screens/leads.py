@@ -29,7 +29,6 @@ from leaddesk.store.errors import LeadDeskError
 from leaddesk.store.queries import LeadFilter
 from leaddesk.textsafe import safe_line
 from leaddesk.widgets.lead_table import COLUMNS, PAGE, LeadTable
-from leaddesk.widgets.search_box import SearchBox
 
 SEARCH_DELAY = 0.25
 """Seconds of quiet typing before the search runs."""
@@ -86,7 +85,7 @@ class ListScreen(SearchBoxScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="filterbar"):
-            yield SearchBox(placeholder="/ search", id="search", compact=True)
+            yield Input(placeholder="/ search", id="search", compact=True)
             yield Static(id="filters")
         yield LeadTable(id="leads")
         yield Footer()

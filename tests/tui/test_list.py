@@ -208,6 +208,9 @@ def test_a_stale_hide_does_not_take_the_focus_out_of_the_search(app: LeadDeskApp
         await wait(pilot)
         assert search.value == "dav ab" and pilot.app.focused is search
         assert table.marked == set() and isinstance(pilot.app.screen, ListScreen)
+        search.display = False  # really hidden: Textual blurs it, as before
+        await pilot.pause(0.1)
+        assert pilot.app.focused is not search
 
     run(app, body)
 
