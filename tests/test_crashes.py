@@ -387,7 +387,7 @@ class Qualify(Scenario):
 
     def __init__(self, driver: Driver, folder: Path, kills: int) -> None:
         super().__init__(driver, folder, kills)
-        self.leads = 50 * kills + 100
+        self.leads = max(50 * kills + 100, 1000)  # more than a fast machine qualifies before the latest kill
         rows = [[f"Person {n}", f"Company {n}", f"p{n}@example.com", "", ""] for n in range(1, self.leads + 1)]
         self.build(csv=_leads_csv(folder / "leads.csv", rows))
         with sound(self.db) as conn:
@@ -453,7 +453,12 @@ class Qualify(Scenario):
         assert desk_opens(self.db) == self.leads
 
     def sabotage(self) -> str:
-        number = min(set(range(1, self.leads + 1)) - self.qualified)
+        left = set(range(1, self.leads + 1)) - self.qualified
+        if not left:  # a fast machine qualified every lead before the kills came: break a qualified one
+            number = min(self.qualified)
+            self.write(f"UPDATE lead SET customer_id = NULL WHERE number = {number}")
+            return f"lead {number} qualified without its customer"
+        number = min(left)
         self.write("UPDATE lead SET status_id = (SELECT id FROM status WHERE name = 'Qualified'), version = 2"
                    f" WHERE number = {number}")
         return f"lead {number} Qualified without its customer, deal and history"
@@ -539,7 +544,12 @@ class Merge(Scenario):
         assert desk_opens(self.db) == 2 * len(self.pairs) - len(now)
 
     def sabotage(self) -> str:
-        keep, other = next(p for p in self.pairs if p[1] not in self.merged)
+        left = [p for p in self.pairs if p[1] not in self.merged]
+        if not left:  # a fast machine merged every pair before the kills came: undo part of a merge
+            keep, other = self.pairs[0]
+            self.write(f"UPDATE lead SET city = NULL WHERE id = {self.ids[keep]}")
+            return f"lead {keep} merged with {other} but without its city"
+        keep, other = left[0]
         self.write(f"UPDATE activity SET lead_id = {self.ids[keep]} WHERE lead_id = {self.ids[other]}")
         return f"lead {other}'s activities moved to lead {keep}, the rest of the merge not done"
 
@@ -804,3 +814,21 @@ def test_many_kill_9s_leave_a_sound_desk_with_all_or_nothing_of_each_operation(
     landings = run_crashes(driver, tmp_path, operation, SLOW_KILLS, seed=99)
     mid = [landing for landing in landings if landing.where == "mid-transaction, after a write"]
     assert len(mid) >= SLOW_KILLS // 3, _summary(operation, landings)
+
+
+@pytest.mark.parametrize("operation", ["qualify", "merge"])
+def test_the_checks_see_a_broken_desk_after_every_operation_was_done(driver: Driver, tmp_path: Path,
+                                                                     operation: str) -> None:
+    """A fast machine may finish every operation before a kill comes (CI once qualified all the leads): the
+    sabotage then breaks a finished one, and the checks still see it."""
+    import crashdriver
+
+    scenario = SCENARIOS[operation](driver, tmp_path, 0)
+    job = scenario.job(0)
+    getattr(crashdriver, operation)(job)  # every operation, in this process, no kill
+    done = job["numbers"] if operation == "qualify" else [other for _keep, other in job["pairs"]]
+    scenario.check(Landing(done=done, finished=True), 0)
+    broken = scenario.sabotage()
+    with pytest.raises(AssertionError):
+        scenario.check(Landing(), 1)
+        pytest.fail(f"the checks passed a desk with {broken}")
