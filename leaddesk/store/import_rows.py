@@ -143,7 +143,8 @@ class RowChecker:
             if hit is not None:
                 return hit
         try:
-            checked: dict[str, Any] | RuleError = fields.prepare(self.notx, self.settings, {name: value})
+            checked: dict[str, Any] | RuleError = fields.prepare_field(self.notx, self.settings, fields.FIELDS[name],
+                                                                       value)
         except RuleError as exc:
             checked = exc
         if repeating:
