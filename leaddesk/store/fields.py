@@ -27,6 +27,8 @@ from leaddesk.store.rules import (
 )
 
 MAX_TEXT = 100_000
+TEXT_LIMIT = 1000
+"""The longest value of a short text field (a name, a city...)."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ def search_text(row: dict[str, Any]) -> str:
     return f"{name or ''} {company or ''} {title or ''} {email or ''}".casefold()
 
 
-def _text(value: Any, label: str, limit: int = 1000) -> str | None:
+def _text(value: Any, label: str, limit: int = TEXT_LIMIT) -> str | None:
     text = "" if value is None else str(value)
     if "\x00" in text:
         raise RuleError(f"{label} contains a NUL character")

@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 from leaddesk.settings import Settings
 from leaddesk.store import fields
 from leaddesk.store.errors import RuleError
+from leaddesk.store.fields import TEXT_LIMIT
 from leaddesk.store.import_status import CLOSING, Closing
 from leaddesk.store.mapping import CUSTOM, ColumnMap
 from leaddesk.store.tabular import Table
@@ -86,16 +87,22 @@ class RowChecker:
                                    if f.name in self.pure and (f.kind in REPEATING_KINDS or f.name in REPEATING_NAMES))
         self.memo: dict[tuple[str, Any], dict[str, Any] | RuleError] = {}
         self.notx: Any = _NoTx()
+        # The row loop's one lookup per field: None (left to the importing process), else (spec, repeating,
+        # the column of a plain text field: see `check`).
+        self._plan: dict[str, tuple[fields.LeadField, bool, str | None] | None] = {
+            name: (spec, name in self.repeating, spec.column if spec.kind == "text" else None)
+            if name in self.pure else None for name, spec in fields.FIELDS.items()}
 
     def chunks(self, table: Table, size: int = CHUNK) -> Iterator[list[CheckedRow]]:
         """The file's non-blank rows, checked, `size` at a time (fewer when they are large: `CHUNK_CHARS`)."""
         chunk: list[CheckedRow] = []
         held = 0
         for line, cells in table.rows():
-            if not any(c.strip() for c in cells if c):
+            text = "".join(cells)
+            if not text or text.isspace():
                 continue
             chunk.append(self.check(line, cells))
-            held += sum(map(len, cells))
+            held += len(text)
             if len(chunk) >= size or held >= CHUNK_CHARS:
                 yield chunk
                 chunk = []
@@ -121,36 +128,42 @@ class RowChecker:
         columns: dict[str, Any] = {}
         later: list[tuple[int, str, Any]] = []
         error = None
+        plan = self._plan
         for position, (name, value) in enumerate(new.items()):
             if name == "custom" or name == "job_value":
                 continue  # checked by the importing process (custom fields) and `new_lead_row` (job value)
-            if name not in self.pure:
+            how = plan.get(name)
+            if how is None:
                 later.append((position, name, value))
                 continue
-            checked = self._check_field(name, value)
-            if isinstance(checked, RuleError):
+            spec, repeating, text_column = how
+            if text_column is not None and value and value.__class__ is str and len(value) <= TEXT_LIMIT \
+                    and "\x00" not in value:
+                columns[text_column] = value  # what `fields.prepare_field` gives a cell (`ColumnMap.cells` strips it)
+                continue
+            checked = self._check_field(spec, value, repeating)
+            if checked.__class__ is not dict:
                 error = (position, name, str(checked))
                 break
-            columns.update(checked)
+            columns.update(checked)  # type: ignore[arg-type]
         if not self.keep_values:
             given = {"custom": given["custom"]} if "custom" in given else {}
         return CheckedRow(line, row_cells, None, given, status, closing, kept, columns, later, error)
 
-    def _check_field(self, name: str, value: Any) -> dict[str, Any] | RuleError:
-        repeating = name in self.repeating
+    def _check_field(self, spec: fields.LeadField, value: Any, repeating: bool) -> dict[str, Any] | RuleError:
+        """One pure field's columns (or its refusal), remembered for values that repeat across rows."""
         if repeating:
-            hit = self.memo.get((name, value))
+            hit = self.memo.get((spec.name, value))
             if hit is not None:
                 return hit
         try:
-            checked: dict[str, Any] | RuleError = fields.prepare_field(self.notx, self.settings, fields.FIELDS[name],
-                                                                       value)
+            checked: dict[str, Any] | RuleError = fields.prepare_field(self.notx, self.settings, spec, value)
         except RuleError as exc:
             checked = exc
         if repeating:
             if len(self.memo) >= MEMO_LIMIT:
                 self.memo.clear()
-            self.memo[(name, value)] = checked
+            self.memo[(spec.name, value)] = checked
         return checked
 
 
@@ -172,6 +185,20 @@ def unpack_cells(cells: list[str] | str) -> list[str]:
     return cells.split(CELL_SEPARATOR) if isinstance(cells, str) else cells
 
 
+_GIVEN, _STATUS, _CLOSING_VALUE, _CUSTOM_VALUE, _SKIPPED = "given", "status", "closing", "custom", "skipped"
+_ROLES: dict[str, str] = {}  # target -> its role in `split_row` (a handful of targets: filled as they come)
+
+
+def _role_of(target: str) -> str:
+    if target == "name" or target == "number":
+        return _SKIPPED
+    if target == "status":
+        return _STATUS
+    if target in _CLOSING:
+        return _CLOSING_VALUE
+    return _CUSTOM_VALUE if target.startswith(CUSTOM) else _GIVEN
+
+
 def split_row(values: dict[str, str]) -> tuple[dict[str, Any], str | None, Closing | None]:
     """A row's mapped cells (`ColumnMap.cells`) as (the new lead's values, status, closing values): what
     `mapping.lead_values` and `import_status.split_closing` give after `ColumnMap.values`, in one pass.
@@ -186,19 +213,21 @@ def split_row(values: dict[str, str]) -> tuple[dict[str, Any], str | None, Closi
     custom: dict[str, str] | None = None
     closing: dict[str, str] = {}
     status = None
+    roles = _ROLES
     for target, value in values.items():
-        if target == "name" or target == "number":
-            continue
-        if target == "status":
+        role = roles.get(target)
+        if role is None:
+            role = roles[target] = _role_of(target)
+        if role is _GIVEN:
+            given[target] = value
+        elif role is _STATUS:
             status = value
-        elif target in _CLOSING:
+        elif role is _CLOSING_VALUE:
             closing[target] = value
-        elif target.startswith(CUSTOM):
+        elif role is _CUSTOM_VALUE:
             if custom is None:
                 custom = {}
             custom[target[len(CUSTOM):]] = value
-        else:
-            given[target] = value
     if custom:
         given["custom"] = custom
     return given, status, Closing(**closing) if closing else None

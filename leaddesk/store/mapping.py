@@ -187,6 +187,8 @@ class ColumnMap:
     """headers not mapped to any field (their values are kept in the description or ignored by choice)"""
     ignored: list[str] = field(default_factory=list)
     """headers skipped on purpose (`--map "Header=-"`)"""
+    _unknown_key: tuple[str, ...] = field(default=(), init=False, repr=False, compare=False)
+    _unknown_at: list[tuple[int, str]] = field(default_factory=list, init=False, repr=False, compare=False)
 
     def values(self, row: list[str]) -> tuple[dict[str, str], dict[str, str]]:
         """(values by target, {header: value} for the non-empty cells no field takes).
@@ -211,18 +213,25 @@ class ColumnMap:
                 out[target] = cell
             elif cell != out[target]:
                 _put(extra, self.headers[index], index, cell)
-        if self.unknown:
-            unknown = set(self.unknown)
-            for index, header in enumerate(self.headers):
-                if header in unknown and index < width:
-                    cell = (row[index] or "").strip()
-                    if cell:
-                        _put(extra, header, index, cell)
+        for index, header in self._unknown_columns():
+            if index < width:
+                cell = (row[index] or "").strip()
+                if cell:
+                    _put(extra, header, index, cell)
         for index in range(len(self.headers), width):
             cell = (row[index] or "").strip()
             if cell:
                 extra[f"column {index + 1}"] = cell
         return out, extra
+
+    def _unknown_columns(self) -> list[tuple[int, str]]:
+        """(index, header) of the columns no field takes, worked out once per list of unknown headers."""
+        key = tuple(self.unknown)
+        if self._unknown_key != key:
+            unknown = set(key)
+            self._unknown_at = [(i, h) for i, h in enumerate(self.headers) if h in unknown]
+            self._unknown_key = key
+        return self._unknown_at
 
     def describe(self) -> list[tuple[str, str]]:
         """(header, target or '' for unknown / '-' for ignored) in column order, for showing the mapping."""

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from importfiles import copy_fixtures, read_csv, write_csv
 
 from leaddesk.settings import CustomField, Settings
@@ -457,6 +459,36 @@ def test_the_import_memo_never_changes_a_verdict(desk: Desk) -> None:
             except RuleError as exc:
                 got = str(exc)
             assert got == expected, (priority, source)
+
+
+PURE_FIELDS = sorted(__import__("leaddesk.store.import_rows", fromlist=["pure_fields"]).pure_fields())
+cell_text = st.one_of(st.text(), st.text(st.sampled_from("ab \t\u00a0\u202e"), min_size=990, max_size=1010),
+                      st.text(st.sampled_from("ab\x00"), min_size=1, max_size=5),
+                      st.sampled_from(["high", " 2 ", "tomorrow", "1,200.50", "a@b.example", "+1 617 555 0100"]))
+
+
+@given(field=st.sampled_from(PURE_FIELDS), cell=cell_text)
+@example(field="city", cell="x" * 1001).via("the length limit")
+@settings(max_examples=300, deadline=None)
+def test_the_row_checker_gives_what_the_field_rules_give(field: str, cell: str) -> None:
+    """The helper's checks (with their shortcuts: plain text cells, remembered values) give a cell's columns, or
+    its refusal, exactly as `fields.prepare` gives them for the cell's text."""
+    from leaddesk.store.import_rows import RowChecker, _NoTx, split_row
+    from leaddesk.store.mapping import ColumnMap
+
+    checker = RowChecker(ColumnMap([field], {0: field}), Settings(), [], keep_unknown=True)
+    for _ in range(2):  # the second time from the memo, for the values that repeat
+        row = checker.check(2, [cell])
+        got: Any = row.error[2] if row.error else row.columns
+        if not cell.strip():
+            assert got == {} and not row.later
+            continue
+        given = split_row({field: cell.strip()})[0]  # e.g. a first name alone is also the name
+        try:
+            expected: Any = importing.fields.prepare(_NoTx(), Settings(), given)
+        except RuleError as exc:
+            expected = str(exc)
+        assert got == expected
 
 
 # --- round trip of leads in every status ----------------------------------------------------------

@@ -223,6 +223,29 @@ def test_a_rep_sees_the_users_read_only_and_each_change_is_refused(rep_app: Lead
     run(rep_app, scenario)
 
 
+def test_a_file_that_is_not_a_desk_is_named_and_no_view_waits_for_it(tmp_path: Path) -> None:
+    """The views ask for their data before the desk is open (their workers wait for it): when it cannot be opened,
+    every such worker ends at once (not after `OPEN_WAIT_S`) and the desk says why."""
+    garbage = tmp_path / "notes.db"
+    garbage.write_bytes(b"these are not the leads you are looking for\n" * 100)
+    app = make_app(Settings(), db=str(garbage), login="ann")
+
+    async def main() -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await asyncio.wait_for(calm(pilot), 10)
+            assert app.desk is None and app.opened.is_set()
+            assert [n.title for n in app._notifications] == ["Cannot open the desk"]
+            assert any("notes.db" in str(n.message) for n in app._notifications)
+            await pilot.press("2", "/", "a", "escape", "escape", "1")
+            await asyncio.wait_for(calm(pilot), 10)
+            assert [w for w in app.workers if w.is_running] == []
+            await pilot.press("q")
+
+    asyncio.run(main())
+    assert not app.is_running
+    assert garbage.read_bytes().startswith(b"these are not")  # left as it was
+
+
 @pytest.mark.parametrize(("login", "message"), [
     ("tom", "user 'tom' is deactivated on this desk: ask a manager to run `leaddesk user activate tom`"),
     ("zed", "'zed' is not a user of this desk: ask a manager to run `leaddesk user add zed`"),
@@ -234,7 +257,7 @@ def test_who_may_not_use_the_desk_is_told_when_it_opens(manager: Desk, demo_db: 
 
     async def main() -> None:
         async with app.run_test(size=(80, 24)) as pilot:
-            await calm(pilot)
+            await asyncio.wait_for(calm(pilot), 10)  # the board's first query, asked for at once, waits no more
             assert app.desk is None
             assert [(n.title, str(n.message), n.severity) for n in app._notifications] == [
                 ("Cannot open the desk", message, "error")]  # once, in the store's words
