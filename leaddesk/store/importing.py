@@ -210,6 +210,7 @@ def run_import(ctx: Ctx, plan: Plan, progress: Callable[[int, int], None] | None
                          keep_values=options.on_duplicate == "update")
     worker = RowWorker(checker, plan.table.path, plan.table.sheet, CHUNK) if use_worker(plan.table.total) else None
     complete = False
+    cache = _widen_cache(ctx.tx)
     try:
         try:
             for chunk in (worker.chunks() if worker is not None else checker.chunks(plan.table, CHUNK)):
@@ -222,6 +223,8 @@ def run_import(ctx: Ctx, plan: Plan, progress: Callable[[int, int], None] | None
             progress(run.counts["read"], run.counts["read"])  # the total was an estimate: now it is known
         complete = True
     finally:
+        if cache is not None:
+            ctx.tx.execute(f"PRAGMA cache_size = {int(cache)}")
         if worker is not None:
             worker.close()
         if run.errors is not None:
@@ -250,6 +253,23 @@ def run_import(ctx: Ctx, plan: Plan, progress: Callable[[int, int], None] | None
             counts["rejected"] + counts["duplicates"] + counts["warnings"] - len(run.problems), 0),
         "error_file": str(run.errors.path) if run.errors is not None and run.errors.count else None,
     }
+
+
+IMPORT_CACHE_KIB = 8192
+"""SQLite's page cache while an import writes (the connection's is 2 MB): a chunk's rows go into the lead table's
+indexes and the search index at scattered places, and with 2 MB many of those pages were written out to the WAL
+and read back during the same import (100k rows: ~2.0 s of system time; ~1.5 s with 8 MB, ~1.3 s with 16 MB, which
+added 15 MB to the peak). Bounded: the same 8 MB whatever the file's size; given back when the import ends."""
+
+
+def _widen_cache(tx: Tx) -> int | None:
+    """On SQLite, raise the connection's page cache to `IMPORT_CACHE_KIB` for the import; the old setting (for
+    the caller to put back), or None when nothing changed."""
+    if tx.dialect != "sqlite":
+        return None
+    old = tx.scalar("PRAGMA cache_size")
+    tx.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
+    return int(old)
 
 
 def _report(run: Run, problem: Problem, cells: list[str] | str | None = None) -> None:

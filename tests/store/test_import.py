@@ -461,6 +461,29 @@ def test_the_import_memo_never_changes_a_verdict(desk: Desk) -> None:
             assert got == expected, (priority, source)
 
 
+def test_an_import_writes_with_a_larger_page_cache_and_gives_it_back(desk: Desk, tmp_path: Path) -> None:
+    if desk.db.dialect != "sqlite":
+        pytest.skip("SQLite's page cache")
+    conn = desk.db._conn
+    assert conn is not None
+    before = conn.execute("PRAGMA cache_size").fetchone()[0]
+    seen: list[int] = []
+
+    def progress(_done: int, _total: int) -> None:
+        seen.append(conn.execute("PRAGMA cache_size").fetchone()[0])
+
+    good = tmp_path / "leads.csv"
+    good.write_text("name,company\nAnn Lee,Acme\nBob Stone,Bolt\n", encoding="utf-8")
+    assert desk.import_leads(str(good), progress=progress)["imported"] == 2
+    assert seen and set(seen) == {-importing.IMPORT_CACHE_KIB}
+    assert conn.execute("PRAGMA cache_size").fetchone()[0] == before
+    cut = tmp_path / "cut.csv"
+    cut.write_text('name,company\nCy Rae,Cobalt\n"Dee Moss,Delta', encoding="utf-8")  # a quote never closed
+    with pytest.raises(RuleError, match="nothing was imported"):
+        desk.import_leads(str(cut), progress=progress)
+    assert conn.execute("PRAGMA cache_size").fetchone()[0] == before
+
+
 PURE_FIELDS = sorted(__import__("leaddesk.store.import_rows", fromlist=["pure_fields"]).pure_fields())
 cell_text = st.one_of(st.text(), st.text(st.sampled_from("ab \t\u00a0\u202e"), min_size=990, max_size=1010),
                       st.text(st.sampled_from("ab\x00"), min_size=1, max_size=5),
