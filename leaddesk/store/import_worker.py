@@ -61,15 +61,15 @@ stays bounded (the buffer, not the file)."""
 
 def _widen(conn: Any) -> None:
     """Give the pipe room for a few chunks, where the system allows it (Linux); else leave it as it is."""
+    import contextlib
     import fcntl
 
     setting = getattr(fcntl, "F_SETPIPE_SZ", None)
     if setting is None:
         return
-    try:
+    # Above /proc/sys/fs/pipe-max-size, or over the user's pipe quota: the default buffer still works.
+    with contextlib.suppress(OSError):
         fcntl.fcntl(conn.fileno(), setting, PIPE_BYTES)
-    except OSError:  # above /proc/sys/fs/pipe-max-size, or over the user's pipe quota: the default still works
-        pass
 
 
 class RowWorker:
