@@ -313,6 +313,30 @@ def test_the_helper_process_gives_the_same_result(desk: Desk, files: Path,
     assert read_csv(files / "parallel.csv") == read_csv(files / "serial.csv")
 
 
+def test_the_helper_runs_chunks_ahead_without_waiting_for_the_import(tmp_path: Path) -> None:
+    """The pipe holds a few chunks (1 MB, not Linux's 64 KB): the helper checks and sends ~400 KB of rows while the
+    importing process reads none of them yet (it is writing the previous chunk), instead of waiting for it."""
+    import fcntl
+    import sys
+
+    if not sys.platform.startswith("linux") or not hasattr(fcntl, "F_GETPIPE_SZ"):
+        pytest.skip("pipe sizes are set on Linux")
+    from leaddesk.store.import_rows import RowChecker
+
+    path = tmp_path / "long.csv"
+    write_csv(path, [["name", "description"], *([f"Lead {i}", "x" * 10_000] for i in range(40))])
+    plan = importing.plan_import(path, Settings(), importing.ImportOptions())
+    checker = RowChecker(plan.cmap, Settings(), plan.require, True)
+    worker = import_worker.RowWorker(checker, path, None, size=10)  # four chunks of ~100 KB
+    try:
+        assert fcntl.fcntl(worker.conn.fileno(), fcntl.F_GETPIPE_SZ) >= import_worker.PIPE_BYTES
+        worker.process.join(timeout=20)  # nothing read yet: with 64 KB it would wait in its first send
+        assert not worker.process.is_alive()
+        assert sum(len(chunk) for chunk in worker.chunks()) == 40
+    finally:
+        worker.close()
+
+
 # --- dry run, batches, undo ----------------------------------------------------------------------
 
 
