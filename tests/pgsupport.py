@@ -87,9 +87,11 @@ class PgServer:
     def drop(self, name: str) -> None:
         """Drop a database, ending any connection to it.
 
-        `WITH (FORCE)` refuses (InsufficientPrivilege) when a process of no role is on the database: an autovacuum
-        worker after a test filled it (PostgreSQL 15 checks the worker's role like a user's; CI of 5eb6f88). Then our
-        own connections are ended (waiting for each) and a plain DROP runs: it cancels autovacuum itself.
+        `WITH (FORCE)` refused once in CI (5eb6f88: InsufficientPrivilege, "must be a member of the role whose process
+        is being terminated") at a test's teardown: a process of another role, or of none, was on the database. Ours
+        are all one role; the likely one is an autovacuum worker after the test filled the database (PostgreSQL 15
+        checks its role as a user's). Then our own connections are ended (waiting for each) and a plain DROP runs,
+        which cancels autovacuum itself.
         """
         import psycopg
 

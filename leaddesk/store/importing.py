@@ -210,8 +210,9 @@ def run_import(ctx: Ctx, plan: Plan, progress: Callable[[int, int], None] | None
                          keep_values=options.on_duplicate == "update")
     worker = RowWorker(checker, plan.table.path, plan.table.sheet, CHUNK) if use_worker(plan.table.total) else None
     complete = False
-    cache = _widen_cache(ctx.tx)
+    cache: int | None = None
     try:
+        cache = _widen_cache(ctx.tx)
         try:
             for chunk in (worker.chunks() if worker is not None else checker.chunks(plan.table, CHUNK)):
                 _process(run, chunk, progress)

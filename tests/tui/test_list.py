@@ -196,6 +196,28 @@ def test_keys_typed_before_slash_do_not_pull_the_focus_out_of_the_search(app: Le
     run(app, body)
 
 
+def test_an_arrow_bubbling_up_while_slash_moves_the_focus_stays_with_the_table(app: LeadDeskApp, desk: Desk) -> None:
+    """The other order of the same burst (CI's soak of 8bd77ef): the table handles an arrow while it still has the
+    focus, and `/` reaches the app while that arrow bubbles up to it. The app resolved the arrow against the search
+    box then (its "down" goes back to the table, mid-word, and the rest of the word ran as list commands): the table
+    runs it where it gets it."""
+    async def body(pilot: Pilot[None]) -> None:
+        table, search = table_of(pilot), pilot.app.screen.query_one("#search", Input)
+        assert pilot.app.focused is table and table.cursor == 0
+        # As the app sends a key to the focused widget (Textual 8.2.8's private `_forward_event`): the table gets
+        # it before the `/` below reaches the app, and handles it while it still has the focus.
+        table._forward_event(events.Key("down", None))
+        burst(pilot, "slash d a v")
+        await pilot.pause(0.2)
+        await pilot.press("i", "space", "a")
+        await wait(pilot)
+        assert search.value == "davi a" and pilot.app.focused is search
+        assert table.marked == set() and isinstance(pilot.app.screen, ListScreen)
+        assert table.cursor == 1  # the arrow moved the table's cursor, once
+
+    run(app, body)
+
+
 def test_a_stale_hide_does_not_take_the_focus_out_of_the_search(app: LeadDeskApp, desk: Desk) -> None:
     """Textual blurs a focused widget on a Hide event, and the screen then focuses the table: a Hide posted by an
     earlier layout and handled while the box is on screen must not (the rest of a word would run as commands)."""
