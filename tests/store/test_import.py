@@ -17,6 +17,7 @@ from leaddesk.settings import CustomField, Settings
 from leaddesk.store import exporting, import_worker, importing
 from leaddesk.store.desk import Desk
 from leaddesk.store.errors import NotFound, RuleError
+from leaddesk.store.import_rows import pure_fields
 from leaddesk.store.mapping import unknown_note
 from leaddesk.store.queries import LeadFilter
 
@@ -486,6 +487,8 @@ def test_the_import_memo_never_changes_a_verdict(desk: Desk) -> None:
 
 
 def test_an_import_writes_with_a_larger_page_cache_and_gives_it_back(desk: Desk, tmp_path: Path) -> None:
+    """SQLite's page cache is `IMPORT_CACHE_KIB` while the rows are written, and the connection's own again after
+    the import, whether it imported or was refused half way."""
     if desk.db.dialect != "sqlite":
         pytest.skip("SQLite's page cache")
     conn = desk.db._conn
@@ -508,7 +511,7 @@ def test_an_import_writes_with_a_larger_page_cache_and_gives_it_back(desk: Desk,
     assert conn.execute("PRAGMA cache_size").fetchone()[0] == before
 
 
-PURE_FIELDS = sorted(__import__("leaddesk.store.import_rows", fromlist=["pure_fields"]).pure_fields())
+PURE_FIELDS = sorted(pure_fields())
 cell_text = st.one_of(st.text(), st.text(st.sampled_from("ab \t\u00a0\u202e"), min_size=990, max_size=1010),
                       st.text(st.sampled_from("ab\x00"), min_size=1, max_size=5),
                       st.sampled_from(["high", " 2 ", "tomorrow", "1,200.50", "a@b.example", "+1 617 555 0100"]))
