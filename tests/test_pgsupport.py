@@ -12,8 +12,8 @@ pytestmark = pytest.mark.skipif(not PG_URL, reason="needs LEADDESK_TEST_PG_URL")
 
 
 class _ForceRefused:
-    """The admin connection, except that `DROP DATABASE ... WITH (FORCE)` is refused once, as PostgreSQL 15 refuses
-    it while an autovacuum worker is on the database (a process of no role)."""
+    """The admin connection, except that `DROP DATABASE ... WITH (FORCE)` is refused once, as PostgreSQL refused it
+    in CI (another process on the database; most likely an autovacuum worker, see `PgServer.drop`)."""
 
     def __init__(self, admin: Any) -> None:
         self.admin = admin
