@@ -213,9 +213,9 @@ class Scope:
         return "(" + " OR ".join(parts) + ")"
 
     def epoch(self, stamp: str) -> str:
-        """SQL: a timestamp (text) as seconds on a fixed scale (differences are durations), on either database."""
+        """SQL: a timestamp (text) as Unix seconds, on either database (as `lead_status_time` holds them)."""
         if self.dialect == "sqlite":
-            return f"(julianday({stamp}) * 86400.0)"
+            return f"((julianday({stamp}) - 2440587.5) * 86400.0)"
         return f"date_part('epoch', CAST({stamp} AS timestamp))"  # double precision (EXTRACT gives numeric)
 
     def joined(self, seconds: str) -> str:

@@ -17,9 +17,10 @@ Measures (seconds; median and p90 over the leads that have the measure, in the f
   open and qualified statuses are listed: a won or lost lead stays there until reopened, so its "time in Won" is
   only its age. A timeline that does not add up for a status (a merge moves the merged lead's history rows to
   the kept lead) leaves that status out for that lead.
-Speed (100k leads, <= 1 s): two queries, each aggregating in SQL and returning its durations joined into one
-text per measure (a row per lead costs more than the SQL); the time in a status needs no pairing of consecutive
-rows (see `_time_in_status`). Both read the status rows of `history`: see bench/reports.py for the index.
+Speed (100k leads, <= 1 s): a few queries, each aggregating in SQL and returning its durations joined into one
+text per measure (a row per lead costs more than the SQL). The milestones read the status rows of `history` (see
+bench/reports.py for the index); the time in a status reads the sums kept on write in `lead_status_time`
+(migration 0006): reading and converting every status row took 1.3-2 s at 100k leads.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any
 
 from leaddesk.store.db import Tx
 from leaddesk.store.reports import Column, Report, Scope, make, percentile, plural
+from leaddesk.store.unmodelled import STATUS_TIME
 
 
 def _seconds_list(text: str | None) -> list[float]:
@@ -72,7 +74,9 @@ def velocity(tx: Tx, scope: Scope) -> Report:
 
 
 def _milestones(tx: Tx, scope: Scope) -> tuple[list[float], list[float], int, int]:
-    """Seconds from creation to qualified and to won (see the module), and how many had no recorded moment."""
+    """Seconds from creation to qualified and to won (see the module), and how many had no recorded moment.
+    The moments a lead entered each status are kept per (lead, status) in `lead_status_time` (migration 0006): a
+    lead was ever in a status when it has a row for it."""
     reached = scope.in_list("vq", scope.status_ids("qualified"))
     won = scope.in_list("vw", scope.status_ids("won"))
     either = scope.in_list("ve", scope.status_ids("qualified", "won"))
@@ -80,14 +84,12 @@ def _milestones(tx: Tx, scope: Scope) -> tuple[list[float], list[float], int, in
     qualified_at = scope.least(seconds("st.first_q", "l.created_at"), seconds("dl.first_deal", "l.created_at"),
                                f"CASE WHEN s.category = 'won' THEN {seconds('st.first_w', 'l.created_at')} END")
     row = tx.one(
-        "WITH st AS (SELECT h.entity_id AS lead_id,"
-        f" min(CASE WHEN h.new IN {reached} THEN h.at END) AS first_q,"
-        f" min(CASE WHEN h.new IN {won} THEN h.at END) AS first_w,"
-        f" max(CASE WHEN h.new IN {won} THEN h.at END) AS last_w,"
-        f" max(CASE WHEN h.new IN {reached} OR h.old IN {reached} THEN 1 ELSE 0 END) AS was_q"
-        f" FROM {scope.status_moves} WHERE h.entity = 'lead' AND h.field = 'status_id'"
-        f" AND (h.new IN {either} OR h.old IN {reached})"
-        " GROUP BY h.entity_id),"
+        "WITH st AS (SELECT t.lead_id,"
+        f" min(CASE WHEN t.status IN {reached} THEN t.first_in END) AS first_q,"
+        f" min(CASE WHEN t.status IN {won} THEN t.first_in END) AS first_w,"
+        f" max(CASE WHEN t.status IN {won} THEN t.last_in END) AS last_w,"
+        f" max(CASE WHEN t.status IN {reached} THEN 1 ELSE 0 END) AS was_q"
+        f" FROM {STATUS_TIME} t WHERE t.status IN {either} GROUP BY t.lead_id),"
         " dl AS (SELECT d.lead_id, min(d.created_at) AS first_deal FROM deal d WHERE d.lead_id IS NOT NULL"
         " GROUP BY d.lead_id),"
         f" m AS (SELECT {qualified_at} AS q,"
@@ -107,38 +109,33 @@ def _milestones(tx: Tx, scope: Scope) -> tuple[list[float], list[float], int, in
 
 def _time_in_status(tx: Tx, scope: Scope) -> tuple[dict[str, list[float]], list[float]]:
     """{status id (text): sorted seconds, one per lead that was ever in it} for the open and qualified statuses,
-    and the seconds from creation to first contact (read on the way: the lead's row is there anyway).
+    and the seconds from creation to first contact.
 
-    Without pairing consecutive rows (a window over every status row costs more than the rest of the report):
-    a lead's time in S is the sum of the moments it left S (rows with old = S, and now for its current status)
-    minus the moments it entered S (rows with new = S). When it left S once more than it entered, it was in S
-    from its creation (an import or a copy writes no status row): minus `created_at`. Any other imbalance is a
-    timeline this cannot follow (a merge moves another lead's rows in): that status is left out for that lead.
-    One GROUP BY per lead with a pair of sums per status (no join back to the lead: its current-status row
-    carries its creation), then each status's durations joined into one text."""
+    A lead's time in S is the sum of the moments it left S (status rows with old = S, and now for its current
+    status) minus the moments it entered S (rows with new = S). `lead_status_time` (migration 0006, kept by
+    triggers on history) holds the history's part of that sum per (lead, status), and how many rows left S minus
+    how many entered it; this adds now and 1 for the current status. When it left S once more than it entered, it
+    was in S from its creation (an import or a copy writes no status row): minus `created_at`. Any other imbalance
+    is a timeline this cannot follow (a merge moves another lead's rows in): that status is left out for that
+    lead. Two sets, one pass: the leads in a measured status now (with their row for it, if any) and the rows of
+    the other statuses they were in; each status's durations joined into one text."""
     ids = scope.status_ids("open", "qualified")
     wanted = scope.in_list("vs", ids)
     scope.params["v_now"] = scope.now
     moment = scope.epoch
-    rows_of = (f"FROM {scope.status_moves} JOIN lead l ON l.id = h.entity_id"
-               " WHERE h.entity = 'lead' AND h.field = 'status_id'")
-    if scope.where == "1 = 1":  # no filter, no join: a deleted lead's rows have no current-status row (below)
-        rows_of = f"FROM {scope.status_moves} WHERE h.entity = 'lead' AND h.field = 'status_id'"
-    sums, picks = [], []
-    for i in range(len(ids)):
-        sums.append(f"sum(CASE WHEN status = :vs{i} THEN v END) AS v{i},"
-                    f" sum(CASE WHEN status = :vs{i} THEN b END) AS b{i}")
-        picks.append(f"{scope.joined(f'CASE WHEN b{i} = 0 THEN v{i} WHEN b{i} = 1 THEN v{i} - c END')} AS s{i}")
-    row = tx.one(
-        f"WITH moves AS (SELECT l.id AS lead_id, CAST(l.status_id AS TEXT) AS status, {moment(':v_now')} AS v,"
-        f" 1 AS b, {moment('l.created_at')} AS c, {moment('l.first_contact_at')} AS fc"
-        f" FROM lead l WHERE {scope.where}"  # first: it types the columns
-        f" UNION ALL SELECT h.entity_id, h.new, -{moment('h.at')}, -1, NULL, NULL {rows_of} AND h.new IN {wanted}"
-        f" AND {scope.where}"
-        f" UNION ALL SELECT h.entity_id, h.old, {moment('h.at')}, 1, NULL, NULL {rows_of} AND h.old IN {wanted}"
-        f" AND {scope.where}),"
-        f" per AS (SELECT {''.join(s + ', ' for s in sums)}max(c) AS c, max(fc) AS fc FROM moves GROUP BY lead_id)"
-        f" SELECT {''.join(p + ', ' for p in picks)}{scope.joined('fc - c')} AS fc FROM per WHERE c IS NOT NULL",
-        scope.params)
-    assert row is not None  # an aggregate always has a row
-    return {status: _seconds_list(row[f"s{i}"]) for i, status in enumerate(ids)}, _seconds_list(row["fc"])
+    current = "CAST(l.status_id AS TEXT)"
+    rows = tx.all(
+        f"SELECT status, {scope.joined('CASE WHEN b = 0 THEN v WHEN b = 1 THEN v - c END')} AS spans FROM ("
+        f"SELECT {current} AS status, coalesce(t.seconds, 0) + {moment(':v_now')} AS v,"
+        f" coalesce(t.balance, 0) + 1 AS b, {moment('l.created_at')} AS c"
+        f" FROM lead l LEFT JOIN {STATUS_TIME} t ON t.lead_id = l.id AND t.status = {current}"
+        f" WHERE {current} IN {wanted} AND {scope.where}"
+        f" UNION ALL SELECT t.status, t.seconds, t.balance, {moment('l.created_at')}"
+        f" FROM {STATUS_TIME} t JOIN lead l ON l.id = t.lead_id"
+        f" WHERE t.status IN {wanted} AND t.status <> {current} AND {scope.where}) x"
+        " WHERE c IS NOT NULL GROUP BY status", scope.params)
+    spans = {str(r["status"]): _seconds_list(r["spans"]) for r in rows}
+    first_contact = tx.scalar(
+        f"SELECT {scope.joined(moment('l.first_contact_at') + ' - ' + moment('l.created_at'))} FROM lead l"
+        f" WHERE {scope.where}", scope.params)
+    return {status: spans.get(status, []) for status in ids}, _seconds_list(first_contact)

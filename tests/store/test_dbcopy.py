@@ -22,7 +22,7 @@ from leaddesk.store.desk import Desk
 from leaddesk.store.errors import RuleError
 from leaddesk.store.permissions import Forbidden
 from leaddesk.store.queries import LeadFilter
-from leaddesk.store.search import is_search_index
+from leaddesk.store.unmodelled import is_unmodelled
 
 from .conftest import NOW, DeskFactory
 
@@ -34,7 +34,7 @@ def dump(path: Path) -> dict[str, Any]:
     try:
         names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"
                                             " AND name NOT LIKE 'sqlite_%' ORDER BY name")
-                 if not is_search_index(r[0])]
+                 if not is_unmodelled(r[0])]
         found: dict[str, Any] = {name: conn.execute(f'SELECT * FROM "{name}" ORDER BY 1').fetchall()
                                  for name in names}
         found["sqlite_sequence"] = conn.execute("SELECT name, seq FROM sqlite_sequence ORDER BY name").fetchall()

@@ -44,7 +44,9 @@ from leaddesk.store.desk import Desk
 from leaddesk.store.fields import search_text
 from leaddesk.store.queries import LeadFilter
 from leaddesk.store.schema import SCHEMA_HEAD
-from leaddesk.store.search import is_search_index
+from leaddesk.store.unmodelled import is_unmodelled
+
+from .status_times import STATUS_ROWS, STORED, assert_same, expected_status_times, stored_status_times
 
 
 def _clisupport() -> Any:
@@ -276,6 +278,15 @@ def search_index_holds_the_old_leads(conn: Connection) -> None:
         assert {"ix_lead_search_trgm", "ix_lead_phone_trgm"} <= names
 
 
+def status_times_sum_the_old_history(conn: Connection) -> None:
+    """0006: `lead_status_time` holds, per (lead, status) the old lead status rows name, the Unix times leaving it
+    minus those entering it, how many left minus how many entered, how many rows, the first and last entry (worked
+    out in Python from the rows, independently of the migration's SQL)."""
+    expected = expected_status_times(conn.execute(text(STATUS_ROWS)).all())
+    assert len(expected) == 7
+    assert_same(stored_status_times(conn.execute(text(STORED)).all()), expected)
+
+
 STEPS = [
     Step("0001", "0002"),
     Step("0002", "0003", tables=("import_batch", "lead_merge"),
@@ -284,6 +295,7 @@ STEPS = [
          columns={("lead", "followup_time"): None, ("lead", "followup_note"): "", ("lead", "auto_score"): 0,
                   ("lead", "first_contact_at"): FIRST_CONTACT, ("lead", "sla_due_at"): None}),
     Step("0004", "0005", derived=search_index_holds_the_old_leads),
+    Step("0005", "0006", derived=status_times_sum_the_old_history),
 ]
 REVISIONS = [STEPS[0].source, *(s.target for s in STEPS)]
 KEYS = {"setting": ("key",), "lead_type_status": ("type_id", "status_id"), "sqlite_sequence": ("name",),
@@ -338,7 +350,7 @@ def columns_of(conn: Connection) -> dict[str, list[str]]:
     counters and PostgreSQL's sequences as a table too."""
     inspector = inspect(conn)
     found = {t: [c["name"] for c in inspector.get_columns(t)] for t in sorted(inspector.get_table_names())
-             if t != "alembic_version" and not is_search_index(t)}
+             if t != "alembic_version" and not is_unmodelled(t)}
     if conn.dialect.name == "sqlite":
         found["sqlite_sequence"] = ["name", "seq"]
     else:
@@ -669,7 +681,7 @@ def test_a_real_sql_error_midway_names_the_reason_without_the_statement(
         conn.execute(text("CREATE INDEX ix_lead_updated ON lead (updated_at, number)"))
     before = dump(old_desk)
     line = assert_one_line_refusal(open_with_cli(old_desk, capsys, "status", "1", "new"))  # the quick path too
-    assert "from schema 0001 to 0005 failed (index ix_lead_updated already exists)" in line
+    assert "from schema 0001 to 0006 failed (index ix_lead_updated already exists)" in line
     assert "[SQL" not in line and "\\n" not in line and "sqlalche.me" not in line
     assert dump(old_desk) == before
 

@@ -7,15 +7,15 @@ from sqlalchemy import Engine, create_engine, event, pool
 from sqlmodel import SQLModel
 
 import leaddesk.store.models  # noqa: F401  (registers the tables)
-from leaddesk.store.search import is_search_index
+from leaddesk.store.unmodelled import is_unmodelled
 
 config = context.config
 target_metadata = SQLModel.metadata
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
-    """What autogenerate compares: not the search index (FTS5 tables, GIN indexes; migration 0005)."""
-    return not (name and is_search_index(name))
+    """What autogenerate compares: not the tables and indexes no model describes (store/unmodelled.py)."""
+    return not (name and is_unmodelled(name))
 
 
 def transactional_ddl_on_sqlite(engine: Engine) -> None:
