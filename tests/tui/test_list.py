@@ -204,6 +204,9 @@ def test_an_arrow_bubbling_up_while_slash_moves_the_focus_stays_with_the_table(a
     async def body(pilot: Pilot[None]) -> None:
         table, search = table_of(pilot), pilot.app.screen.query_one("#search", Input)
         assert pilot.app.focused is table and table.cursor == 0
+        moves: list[int] = []  # the table's cursor actions (its cursor itself goes back to the top once the
+        cursor = table.action_cursor  # search applies, which on a loaded machine may come before the end)
+        table.action_cursor = lambda delta: (moves.append(delta), cursor(delta))  # type: ignore[method-assign]
         # As the app sends a key to the focused widget (Textual 8.2.8's private `_forward_event`): the table gets
         # it before the `/` below reaches the app, and handles it while it still has the focus.
         table._forward_event(events.Key("down", None))
@@ -213,7 +216,7 @@ def test_an_arrow_bubbling_up_while_slash_moves_the_focus_stays_with_the_table(a
         await wait(pilot)
         assert search.value == "davi a" and pilot.app.focused is search
         assert table.marked == set() and isinstance(pilot.app.screen, ListScreen)
-        assert table.cursor == 1  # the arrow moved the table's cursor, once
+        assert moves == [1]  # the arrow moved the table's cursor, once
 
     run(app, body)
 
