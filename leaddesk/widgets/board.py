@@ -327,6 +327,7 @@ class BoardColumn(ScrollView, can_focus=False):
         self._bar: list[Segment] | None = None  # the scrollbar's cells for the repaint under way
         self._bar_hover = False
         self._grab: tuple[int, float] | None = None  # the thumb held: (screen line, scroll_y) where it was taken
+        self.fixed_width: int | None = None  # the width the board gave it (`Board._share_width`)
         self._set_virtual_size()
 
     # -- data --------------------------------------------------------------------------------------
@@ -469,6 +470,11 @@ class BoardColumn(ScrollView, can_focus=False):
     def _pages_in_view(self) -> range:
         cards = self.visible_range()
         return range(cards.start // PAGE_SIZE, (cards.stop - 1) // PAGE_SIZE + 1) if cards else range(0)
+
+    def want_first_page(self) -> None:
+        """Ask for the first page even out of view (see `Board.prefetch_hidden`)."""
+        if not self.folded and self.is_mounted and self.info.count:
+            self._ask([0])
 
     def want_pages(self) -> None:
         """Ask for the pages of the cards in view that are neither cached nor asked for."""
@@ -827,6 +833,7 @@ class Board(KeepsItsKeys, can_focus=True):
         self.column_index = names.index(selected) if selected in names else self._nearest_open(0)
         self._sync()
         self._run_typed_ahead()  # its card may have come with the first pages (no PageLoaded then)
+        self.call_after_refresh(self.prefetch_hidden)  # once the columns in view are drawn
 
     async def _swap_columns(self, stale: list[BoardColumn], fresh: list[BoardColumn]) -> None:
         """Replace the columns with the screen's updates held until the new ones are mounted and laid out (run from
@@ -844,6 +851,7 @@ class Board(KeepsItsKeys, can_focus=True):
             self.call_next(lambda: laid_out.done() or laid_out.set_result(None))  # after the mount's callback
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(laid_out, MOUNT_SETTLE_S)
+        self.call_after_refresh(self.prefetch_hidden)  # the new columns are mounted now
 
     def column(self, name: str) -> BoardColumn | None:
         """The column of a status, by name."""
@@ -931,7 +939,7 @@ class Board(KeepsItsKeys, can_focus=True):
             if fits(first, n - 1):
                 last = n - 1
         self._first = first
-        changed = False
+        changed = self._share_width(first, last, width)
         for i, column in enumerate(self.columns):
             if column.display != (first <= i <= last):  # changed only when needed: each change is a re-layout
                 column.display = first <= i <= last
@@ -946,8 +954,35 @@ class Board(KeepsItsKeys, can_focus=True):
             right.update(f"▸\n{n - 1 - last}" if last < n - 1 else "")
         return changed
 
+    def _share_width(self, first: int, last: int, width: int) -> bool:
+        """Give every open column one width, what the open columns in view share (the few cells left over stay
+        blank at the right): with `1fr` Textual gave the spare cells by place (18, 19, 18, ...), so a sideways step
+        that slid the window changed every column's width and repainted every line of the board (~40 ms at
+        120x40); now a column keeps its width, and only the one coming into view is drawn. True if a width
+        changed."""
+        shown = self.columns[first:last + 1]
+        room = width - (MORE_WIDTH if first > 0 else 0) - (MORE_WIDTH if last < len(self.columns) - 1 else 0)
+        room -= FOLDED_WIDTH * sum(1 for c in shown if c.folded)
+        open_ones = [c for c in shown if not c.folded]
+        each = max(MIN_WIDTH, room // len(open_ones)) - 1 if open_ones else 0  # its gap (margin) is the 1
+        changed = False
+        for column in self.columns:  # out of view too: one coming into view is drawn at its width at once
+            wanted = None if column.folded else each  # folded: the stylesheet's width
+            if column.fixed_width != wanted:
+                column.fixed_width = wanted
+                column.styles.width = wanted
+                changed = True
+        return changed
+
     def on_resize(self, _event: events.Resize) -> None:
         self._arrange()
+
+    def prefetch_hidden(self) -> None:
+        """Ask for the first page of the open columns out of view, so that a sideways step bringing one into
+        view draws it filled in the same frame (no read, and no second frame, on that key)."""
+        for column in self.columns:
+            if not column.display and not column.folded:
+                column.want_first_page()
 
     def on_mount(self) -> None:
         unmounted = [c for c in self.columns if c.parent is None]

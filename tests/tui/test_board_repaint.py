@@ -69,6 +69,19 @@ class Drawn:
         monkeypatch.setattr(BoardColumn, "render_line", counting)
 
 
+def pages_asked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The columns (by status) that ask the screen for a page of cards, in order, from now on."""
+    asked: list[str] = []
+    ask = BoardScreen.on_board_column_page_wanted
+
+    def counted(screen: BoardScreen, message: BoardColumn.PageWanted) -> None:
+        asked.append(message.column.info.name)
+        ask(screen, message)
+
+    monkeypatch.setattr(BoardScreen, "on_board_column_page_wanted", counted)
+    return asked
+
+
 async def repainted_in_full(pilot: Pilot[None]) -> str:
     """The screen after every column is drawn again from scratch (what it should show)."""
     for column in pilot.app.screen.query(BoardColumn):
@@ -102,6 +115,40 @@ def test_a_cursor_move_repaints_only_the_cards_it_touches(app: LeadDeskApp,
         sent = await frames.of(pilot, "pagedown")
         assert set(drawn.lines) == {"Attempted to contact"}
         assert sent < 20 * 1024 and len(frames.sizes) == 1, frames.sizes
+
+    drive(app, scenario, (120, 40))
+
+
+def test_a_step_that_slides_the_columns_draws_only_the_column_coming_into_view(
+        app: LeadDeskApp, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 120x40 six of the seven columns fit. Stepping right from the sixth slides the window by one: the columns
+    that stay keep their width (with `1fr` the spare cells went by place, so every width changed and every line of
+    the board was drawn again: ~40 ms of the key), and the one coming into view has its first page already (read
+    after the board was drawn): no read; only its lines and the card and header the selection left are drawn."""
+    drawn = Drawn(monkeypatch)
+    frames = Frames(app)
+    asked = pages_asked(monkeypatch)
+
+    async def scenario(pilot: Pilot[None]) -> None:
+        board = pilot.app.screen.query_one(Board)
+        for _ in range(5):
+            await pilot.press("l")
+        await settle(pilot)
+        assert [c.display for c in board.columns] == [True] * 6 + [False]
+        widths = {c.info.name: c.size.width for c in board.columns[1:6]}
+        assert len(set(widths.values())) == 1  # one width for every open column
+        drawn.lines.clear()
+        asked.clear()
+        await frames.of(pilot, "l")
+        assert [c.display for c in board.columns] == [False] + [True] * 6
+        assert {c.info.name: c.size.width for c in board.columns[1:6]} == widths
+        coming, left = board.columns[6], board.columns[5]
+        assert board.selected_column is coming and coming.size.width == board.columns[1].size.width
+        assert drawn.lines == {coming.info.name: coming.size.height,
+                               left.info.name: HEADER_HEIGHT + CARD_HEIGHT - 1}, drawn.lines
+        assert asked == [], asked
+        assert len(frames.sizes) <= 2, frames.sizes  # the new layout's frame; Textual repaints the "◂" it showed
+        assert coming.card(0) is not None
 
     drive(app, scenario, (120, 40))
 
@@ -177,28 +224,22 @@ def test_the_lists_cursor_and_pages_go_out_in_few_bytes(app: LeadDeskApp) -> Non
 def test_the_first_load_reads_the_cards_in_view_with_the_counts(app: LeadDeskApp,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """The columns in view get their first cards with the counts, in the reload's one worker, so the filled board
-    goes out in one frame (bench/run's start-up bytes: 130 -> 63 KB at 120x40): no column asks for a page of its
-    own, and the columns out of view read nothing."""
-    asked: list[str] = []
-    ask = BoardScreen.on_board_column_page_wanted
-
-    def counted(screen: BoardScreen, message: BoardColumn.PageWanted) -> None:
-        asked.append(message.column.info.name)
-        ask(screen, message)
-
-    monkeypatch.setattr(BoardScreen, "on_board_column_page_wanted", counted)
+    goes out in one frame (bench/run's start-up bytes: 130 -> 63 KB at 120x40): no column in view asks for a page
+    of its own; the columns out of view ask for their first page once the board was drawn, so that a sideways step
+    bringing one into view draws it filled at once."""
+    asked = pages_asked(monkeypatch)
 
     async def scenario(pilot: Pilot[None]) -> None:
         board = pilot.app.screen.query_one(Board)
         shown = [c for c in board.columns if c.display and not c.folded]
         assert len(shown) == 6 and all(c.pages_loaded == [0] for c in shown if c.info.count)
-        assert [c.info.name for c in board.columns if not c.display] and all(
-            c.pages_loaded == [] for c in board.columns if not c.display)
-        assert asked == []
+        hidden = [c.info.name for c in board.columns if not c.display]
+        assert hidden == ["Disqualified"] and all(c.pages_loaded == [0] for c in board.columns if not c.display)
+        assert asked == hidden
         await pilot.press("l", "l", "l", "l", "end")  # the last card of Qualified (59): its second page is asked for
         await settle(pilot)
         assert board.selected_column is not None and board.selected_column.info.name == "Qualified"
-        assert asked == ["Qualified"]
+        assert asked == [*hidden, "Qualified"]
 
     drive(app, scenario, (120, 40))
 
