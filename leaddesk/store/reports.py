@@ -219,10 +219,11 @@ class Scope:
         return f"date_part('epoch', CAST({stamp} AS timestamp))"  # double precision (EXTRACT gives numeric)
 
     def joined(self, seconds: str) -> str:
-        """SQL aggregate: the non-NULL values of `seconds`, rounded to whole seconds, as one text "3600,12,..."
-        (parsed by the caller: far cheaper than a row per value)."""
-        if self.dialect == "sqlite":
-            return f"group_concat(round({seconds}), ',')"
+        """SQL aggregate: the non-NULL values of `seconds`, rounded to whole seconds (a negative one may be one
+        off: callers read negatives as 0), as one text "3600,12,..." (parsed by the caller: far cheaper than a row
+        per value)."""
+        if self.dialect == "sqlite":  # a cast, not round(): ~15% of the velocity report's time at 100k leads
+            return f"group_concat(CAST(({seconds}) + 0.5 AS INTEGER), ',')"  # (a negative is read as 0 anyway)
         return f"string_agg(CAST(round({seconds}) AS TEXT), ',')"
 
     def least(self, *values: str) -> str:
