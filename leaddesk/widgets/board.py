@@ -955,19 +955,26 @@ class Board(KeepsItsKeys, can_focus=True):
         return changed
 
     def _share_width(self, first: int, last: int, width: int) -> bool:
-        """Give every open column one width, what the open columns in view share (the few cells left over stay
-        blank at the right): with `1fr` Textual gave the spare cells by place (18, 19, 18, ...), so a sideways step
-        that slid the window changed every column's width and repainted every line of the board (~40 ms at
-        120x40); now a column keeps its width, and only the one coming into view is drawn. True if a width
-        changed."""
+        """Share the width among the open columns in view, each column's share fixed by its own place among the
+        open columns, not by its place in view: with `1fr` Textual gave the spare cells by place in view (19, 18,
+        19, ...), so a sideways step that slid the window changed every column's width and drew every line of the
+        board again (~40 ms at 120x40); now a column keeps its width and only the one coming into view is drawn.
+        The spare cells go to every (k/spare)-th open column (Bresenham): any k open columns in a row get all of
+        them. The columns out of view get their width too (one coming into view is drawn at once). True if a
+        width changed."""
         shown = self.columns[first:last + 1]
         room = width - (MORE_WIDTH if first > 0 else 0) - (MORE_WIDTH if last < len(self.columns) - 1 else 0)
         room -= FOLDED_WIDTH * sum(1 for c in shown if c.folded)
-        open_ones = [c for c in shown if not c.folded]
-        each = max(MIN_WIDTH, room // len(open_ones)) - 1 if open_ones else 0  # its gap (margin) is the 1
+        k = sum(1 for c in shown if not c.folded)
+        each, spare = divmod(room, k) if k else (MIN_WIDTH, 0)
         changed = False
-        for column in self.columns:  # out of view too: one coming into view is drawn at its width at once
-            wanted = None if column.folded else each  # folded: the stylesheet's width
+        j = 0  # the column's place among the open columns
+        for column in self.columns:
+            wanted = None  # folded: the stylesheet's width
+            if not column.folded:
+                extra = (j + 1) * spare // k - j * spare // k if k else 0
+                wanted = max(MIN_WIDTH, each + extra) - 1  # its gap (margin) is the 1
+                j += 1
             if column.fixed_width != wanted:
                 column.fixed_width = wanted
                 column.styles.width = wanted

@@ -122,8 +122,8 @@ def test_a_cursor_move_repaints_only_the_cards_it_touches(app: LeadDeskApp,
 def test_a_step_that_slides_the_columns_draws_only_the_column_coming_into_view(
         app: LeadDeskApp, monkeypatch: pytest.MonkeyPatch) -> None:
     """At 120x40 six of the seven columns fit. Stepping right from the sixth slides the window by one: the columns
-    that stay keep their width (with `1fr` the spare cells went by place, so every width changed and every line of
-    the board was drawn again: ~40 ms of the key), and the one coming into view has its first page already (read
+    that stay keep their width (with `1fr` the spare cells went by place in view, so every width changed and every
+    line of the board was drawn again: ~40 ms of the key), and the one coming into view has its first page already (read
     after the board was drawn): no read; only its lines and the card and header the selection left are drawn."""
     drawn = Drawn(monkeypatch)
     frames = Frames(app)
@@ -136,14 +136,13 @@ def test_a_step_that_slides_the_columns_draws_only_the_column_coming_into_view(
         await settle(pilot)
         assert [c.display for c in board.columns] == [True] * 6 + [False]
         widths = {c.info.name: c.size.width for c in board.columns[1:6]}
-        assert len(set(widths.values())) == 1  # one width for every open column
         drawn.lines.clear()
         asked.clear()
         await frames.of(pilot, "l")
         assert [c.display for c in board.columns] == [False] + [True] * 6
         assert {c.info.name: c.size.width for c in board.columns[1:6]} == widths
         coming, left = board.columns[6], board.columns[5]
-        assert board.selected_column is coming and coming.size.width == board.columns[1].size.width
+        assert board.selected_column is coming and coming.size.width in (18, 19)  # its own share of the width
         assert drawn.lines == {coming.info.name: coming.size.height,
                                left.info.name: HEADER_HEIGHT + CARD_HEIGHT - 1}, drawn.lines
         assert asked == [], asked
