@@ -13,9 +13,10 @@ a probability), 10% won through qualified (deal won), 20% lost, 10% won then reo
 and filtered (the last 30 days and one owner), `--runs` times; the figure is the median, in-process through
 `Desk.report`.
 
-The velocity report (and the "qualified" count of sources, funnel and owners) reads the status rows of `history`;
-without an index on them SQLite walks every history row of every lead (`ix_history_entity`), which puts velocity
-over 1 s at 100k leads. `STATUS_INDEX` below is the index proposed for migration 0005 (`--with-index` adds it).
+The "qualified" count of sources, funnel and owners reads the status rows of `history` (velocity did too, until
+migration 0006 kept its sums in `lead_status_time`, which the triggers fill as this script writes the history);
+without an index on them SQLite walks every history row of every lead (`ix_history_entity`). `STATUS_INDEX` below
+is the index proposed for migration 0005 (`--with-index` adds it; migrated desks have it).
 """
 
 from __future__ import annotations
