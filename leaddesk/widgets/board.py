@@ -986,7 +986,8 @@ class Board(KeepsItsKeys, can_focus=True):
 
     def prefetch_hidden(self) -> None:
         """Ask for the first page of the open columns out of view, so that a sideways step bringing one into
-        view draws it filled in the same frame (no read, and no second frame, on that key)."""
+        view draws it filled at once (no read on that key, and the column is drawn once). Called after the board
+        is drawn; a column not mounted yet asks for nothing (the call after `_swap_columns` does it then)."""
         for column in self.columns:
             if not column.display and not column.folded:
                 column.want_first_page()
