@@ -327,7 +327,6 @@ class BoardColumn(ScrollView, can_focus=False):
         self._bar: list[Segment] | None = None  # the scrollbar's cells for the repaint under way
         self._bar_hover = False
         self._grab: tuple[int, float] | None = None  # the thumb held: (screen line, scroll_y) where it was taken
-        self.fixed_width: int | None = None  # the width the board gave it (`Board._share_width`)
         self._set_virtual_size()
 
     # -- data --------------------------------------------------------------------------------------
@@ -975,8 +974,8 @@ class Board(KeepsItsKeys, can_focus=True):
                 extra = (j + 1) * spare // k - j * spare // k if k else 0
                 wanted = max(MIN_WIDTH, each + extra) - 1  # its gap (margin) is the 1
                 j += 1
-            if column.fixed_width != wanted:
-                column.fixed_width = wanted
+            given = column.styles.inline.width  # what this set last time (setting it again lays the board out)
+            if (given.cells if given is not None else None) != wanted:
                 column.styles.width = wanted
                 changed = True
         return changed

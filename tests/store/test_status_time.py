@@ -26,6 +26,7 @@ from leaddesk.store import reports_velocity
 from leaddesk.store.db import Tx
 from leaddesk.store.desk import Desk
 from leaddesk.store.errors import LeadDeskError
+from leaddesk.store.queries import LeadFilter
 from leaddesk.store.reports import ReportFilters, Scope, resolve
 
 from .conftest import NOW
@@ -205,7 +206,7 @@ def busy_desk(desk: Desk, tmp_path: Path, rng: random.Random, steps: int) -> lis
                     "Cora Contacted,Contacted,,,2026-09-05T00:00:00\n", encoding="utf-8")
     with at(moment):
         desk.import_leads(str(path))
-    numbers += [str(r["number"]) for r in desk.list_leads(_all_leads()) if str(r["number"]) not in numbers]
+    numbers += [str(r["number"]) for r in desk.list_leads(LeadFilter(limit=None)) if str(r["number"]) not in numbers]
     actions: dict[str, Callable[[str], Any]] = {
         "pick": lambda n: desk.set_status(n, rng.choice(["New", "Attempted to contact", "Contacted", "Engaged"])),
         "won": lambda n: desk.mark_won(n, str(rng.randint(1, 900))),
@@ -231,12 +232,6 @@ def busy_desk(desk: Desk, tmp_path: Path, rng: random.Random, steps: int) -> lis
                 continue  # refused (a closed lead picked, nothing to undo, no deal, a lead gone): fine
         done.append(name)
     return done
-
-
-def _all_leads() -> Any:
-    from leaddesk.store.queries import LeadFilter
-
-    return LeadFilter(limit=None)
 
 
 @pytest.mark.parametrize("seed", range(3))
