@@ -19,6 +19,7 @@ from leaddesk.screens.base import DataChanged
 from leaddesk.settings import Settings, save_setting
 from leaddesk.store.desk import Desk, acting_login
 from leaddesk.store.errors import LeadDeskError
+from leaddesk.thread_pool import use_fresh_context_pool
 
 SHUTDOWN_WAIT = 2.0
 """The most seconds quitting waits for a screen being built off-screen to finish mounting (`_shutdown`)."""
@@ -104,6 +105,7 @@ class LeadDeskApp(App[None]):
             self.set_keymap(self.settings.keymap)
         self.theme_changed_signal.subscribe(self, self._save_theme)
         self.sub_title = f"{self.login} · opening…"
+        use_fresh_context_pool(asyncio.get_running_loop())  # before the first thread worker
         self.run_worker(self._open_desk, thread=True, group="open", exit_on_error=False)
 
     def _open_desk(self) -> None:

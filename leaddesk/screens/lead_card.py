@@ -256,15 +256,21 @@ class LeadCardScreen(SequenceCardActions, DeskScreen):
     # Python's cyclic collector ran a full pass in most opens (37-95 ms measured with 10k leads: as long as the
     # rest of the open): it is held from the key until the card shows its lead (at most COLLECTOR_HELD seconds),
     # and runs just after, while the rep reads the card.
+    # The app's timer that lets it go at the latest is stopped once it is let go: a waiting timer holds the card
+    # (and its widgets) alive for up to a second after it is closed.
     _collector_held = False
+    _collector_timer: Timer | None = None
 
     def _hold_collector(self) -> None:
         if gc.isenabled():
             gc.disable()
             self._collector_held = True
-            self.app.set_timer(COLLECTOR_HELD, self._release_collector)
+            self._collector_timer = self.app.set_timer(COLLECTOR_HELD, self._release_collector)
 
     def _release_collector(self) -> None:
+        if self._collector_timer is not None:
+            self._collector_timer.stop()
+            self._collector_timer = None
         if self._collector_held:
             self._collector_held = False
             gc.enable()

@@ -4,7 +4,10 @@ then never changed (Textualize/textual#6666) — each Footer rebuild's keys, eac
 TextArea — until `leaddesk/widgets/watchers.py` made a new watch drop the watchers of removed widgets.
 
 Here the views are switched and cards opened many times: the removed Footer keys and Headers still alive stay
-a handful (the last rebuild's), where before they grew with every switch and every card.
+a handful (the last rebuild's), where before they grew with every switch and every card. At most one closed
+card's Header stays alive: before `leaddesk/thread_pool.py`, each pool thread that had loaded a card kept that
+card alive through its context (Textual's `active_worker`, never unset), so one to three did, by timing (a CI
+failure, 1 run in 6 here).
 """
 
 from __future__ import annotations
