@@ -76,7 +76,10 @@ def velocity(tx: Tx, scope: Scope) -> Report:
 def _milestones(tx: Tx, scope: Scope) -> tuple[list[float], list[float], int, int]:
     """Seconds from creation to qualified and to won (see the module), and how many had no recorded moment.
     The moments a lead entered each status are kept per (lead, status) in `lead_status_time` (migration 0006): a
-    lead was ever in a status when it has a row for it."""
+    lead was ever in a status when it has a row for it. Only the leads that may count are read (`ids`: those with
+    a qualified or won row, a deal, or a qualified or won status now; ~20% of them in the bench desk), not every
+    lead with two lookups each (at 100k leads, 25 runs interleaved with the old query on one host: median
+    0.40 -> 0.34 s, best 0.30 -> 0.20 s; the whole report moves more with the host than with this)."""
     reached = scope.in_list("vq", scope.status_ids("qualified"))
     won = scope.in_list("vw", scope.status_ids("won"))
     either = scope.in_list("ve", scope.status_ids("qualified", "won"))
@@ -92,10 +95,12 @@ def _milestones(tx: Tx, scope: Scope) -> tuple[list[float], list[float], int, in
         f" FROM {STATUS_TIME} t WHERE t.status IN {either} GROUP BY t.lead_id),"
         " dl AS (SELECT d.lead_id, min(d.created_at) AS first_deal FROM deal d WHERE d.lead_id IS NOT NULL"
         " GROUP BY d.lead_id),"
+        " ids AS (SELECT lead_id AS id FROM st UNION SELECT lead_id FROM dl UNION SELECT lq.id FROM lead lq"
+        " WHERE lq.status_id IN (SELECT id FROM status WHERE category IN ('qualified', 'won'))),"
         f" m AS (SELECT {qualified_at} AS q,"
         f" CASE WHEN s.category = 'won' THEN {seconds('st.last_w', 'l.created_at')} END AS w,"
         " CASE WHEN s.category = 'won' THEN 1 ELSE 0 END AS won_now"
-        " FROM lead l JOIN status s ON s.id = l.status_id LEFT JOIN st ON st.lead_id = l.id"
+        " FROM ids JOIN lead l ON l.id = ids.id JOIN status s ON s.id = l.status_id LEFT JOIN st ON st.lead_id = l.id"
         " LEFT JOIN dl ON dl.lead_id = l.id"
         " WHERE (st.was_q = 1 OR dl.lead_id IS NOT NULL OR s.category IN ('qualified', 'won'))"
         f" AND {scope.where})"

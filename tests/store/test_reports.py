@@ -332,6 +332,21 @@ def test_velocity_from_the_status_history(desk: Desk) -> None:
     assert [r["leads"] for r in desk.report("velocity", ReportFilters(since="2026-11-03")).rows] == [0] * 8
 
 
+def test_velocity_counts_a_lead_qualified_by_its_deal_alone(services_desk: Desk) -> None:
+    """The services preset has no qualified status: qualifying opens a deal and leaves the status open, so the
+    deal's creation is the moment the lead was qualified (its only trace)."""
+    start = "2026-11-02T00:00:00"
+    quick, slow, _idle = (lead_at(services_desk, start, n) for n in ("Ann Deal", "Bob Deal", "Cy Idle"))
+    for number, stamp in ((quick, "2026-11-02T03:00:00"), (slow, "2026-11-02T09:00:00")):
+        with at(stamp):
+            services_desk.qualify(number, new_customer=True, value="100")
+    with at("2026-11-03T00:00:00"):
+        rows = rows_by(services_desk.report("velocity"), "measure")
+    assert rows["Created → qualified"] == {"measure": "Created → qualified", "leads": 2,
+                                           "median": pytest.approx(6 * HOUR), "p90": pytest.approx(8.4 * HOUR)}
+    assert rows["Created → won"]["leads"] == 0
+
+
 def test_velocity_of_imported_leads(desk: Desk, tmp_path: Path) -> None:
     path = tmp_path / "old.csv"
     path.write_text("name,status,customer,job_value,created\n"
