@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.text import Text
+from textual import events
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input
@@ -94,6 +95,17 @@ class DeskScreen(ServiceCalls, Screen[Any]):
     """A top-level view. Override `reload()` to (re)query what it shows."""
 
     _seen_generation = -1
+
+    def _on_resize(self, event: events.Resize) -> None:
+        """Textual (8.2.8) lays a screen out again on every Resize it gets, and every screen under it too. A
+        screen's own first layout posts one to it, at the size it was just laid out at: that second layout of the
+        screen and of the screens under it redid the first for nothing (a card's first show: two layouts of its
+        ~140 widgets and one of the list under it). A Resize to the size this screen is laid out at skips
+        Textual's handler (Textual calls each class's handler, subclass first, until one prevents the default); a
+        screen under it whose size differs is laid out again when it shows (Textual's ScreenResume)."""
+        if self._size == event.size and self.is_attached:
+            event.prevent_default()
+            event.stop()
 
     def on_mount(self) -> None:
         self._refresh_if_behind()  # before the desk is open too: the query waits for it in its worker (`call`)

@@ -39,9 +39,9 @@ def lead_changed(ctx: Ctx, lead_id: int, what: str, changes: dict[str, Any] | No
 def leads_imported(ctx: Ctx, first_number: int, last_number: int) -> None:
     """After an import inserted the leads numbered first..last (one chunk): the same as `lead_changed(...,
     "create")` for each of them, in bulk."""
-    from leaddesk.store import search, sla  # the SLA's due time, the first contact (one UPDATE per chunk)
+    from leaddesk.store import sla  # the SLA's due time, the first contact (one UPDATE per chunk)
 
-    search.sync(ctx.tx, search.SYNC_BATCH)  # the search index, every few chunks (while the next are parsed)
+    # The search index: once, at the end of the import (importing.run_import; see search.sync).
     sla.leads_imported(ctx, first_number, last_number)
     if ctx.settings.score.enabled:
         from leaddesk.store import scoring

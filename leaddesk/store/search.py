@@ -48,7 +48,6 @@ PROBE = 200  # the first leads of the list's order: their share of matches tells
 WALK_SURE = 3000  # walk, without collecting the matches, when the page should be full within this many leads
 PROBE_HITS = 5  # ... by at least this many matches among the PROBE leads (one recent match says little)
 COLLECT = 4000  # collect up to this many matches' ids while counting them (`in` and `scan` then reuse them)
-SYNC_BATCH = 5000  # an import brings the index up to date every this many leads (see `sync`)
 # What each plan costs, in µs on a 2-core machine at 100k leads (bench/search.py): `walk` reads and compares a
 # lead; `in` looks a match up in the lead table; `scan` steps along the order's index and collects a match.
 WALK_US, LOOKUP_US, STEP_US, COLLECT_US = 1.5, 2.5, 0.3, 0.3
@@ -106,20 +105,18 @@ def has_index(tx: Tx) -> bool:
     return found == 2
 
 
-def sync(tx: Tx, at_least: int = 1) -> int:
+def sync(tx: Tx) -> int:
     """Bring the index up to date with the leads the queue names (in the caller's write transaction): their
     entries out, the current text of those that still exist in, the queue emptied. Returns how many queue rows
     there were. A reader never needs it (queued leads are searched with LIKE): it keeps that share small.
 
-    Only when the queue holds `at_least` rows: an import syncs every SYNC_BATCH leads (while its reader parses
-    the next rows) and at its end; FTS5 indexes many leads at once much faster than a few at a time.
-
-    Called by the service layer after every change to a lead (derived.lead_changed), during and at the end of
-    an import, after undoing one and at the end of `db copy`. (Once the FTS5 table has been written in a
-    transaction, every later statement that fires a trigger on lead makes SQLite open a statement savepoint on
-    it, at which FTS5 writes its pending index: an import inserts a chunk per statement (importing.insert_many),
-    and does not sync for each row it updates.)"""
-    if not has_index(tx) or tx.scalar(f"SELECT 1 FROM {QUEUE_TABLE} LIMIT 1 OFFSET :n", {"n": at_least - 1}) is None:
+    Called by the service layer after every change to a lead (derived.lead_changed), at the end of an import,
+    after undoing one and at the end of `db copy`. An import syncs once, at its end: FTS5 indexes many leads at
+    once much faster than a few at a time, and once the FTS5 table has been written in a transaction, every later
+    statement that fires a trigger on lead makes SQLite open a statement savepoint on it, at which FTS5 writes
+    its pending index (an import inserts a chunk per statement, importing.insert_many). Syncing every 5,000
+    leads instead cost the importing process ~10% more CPU at 100k rows (bench/import.py, interleaved runs)."""
+    if not has_index(tx) or tx.scalar(f"SELECT 1 FROM {QUEUE_TABLE} LIMIT 1") is None:
         return 0
     queued = f"(SELECT id FROM {QUEUE_TABLE})"
     tx.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid IN {queued}")

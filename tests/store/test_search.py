@@ -386,6 +386,33 @@ def test_the_index_follows_an_import_and_its_undo(desk: Desk, tmp_path: Path) ->
     assert_same_as_like(desk, [*PROBES, "stone 15", "renamed"])
 
 
+@pytest.mark.sqlite_only
+def test_an_import_writes_the_index_once_at_its_end(desk: Desk, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """An import brings the index up to date once, after its last chunk, not every few thousand leads (each FTS5
+    write makes the next chunks' inserts carry a statement savepoint; search.sync): 5,500 leads, one sync that
+    indexes them all; then every one is found through the index."""
+    rows = [["Name", "Company", "Phone"]] + [[f"Dora Quill {i}", f"Zephyr {i}", f"+1 415 555 {i:04d}"]
+                                             for i in range(5500)]
+    synced: list[int] = []
+    sync = search.sync
+
+    def counted(tx: Any, *more: Any) -> int:
+        done = sync(tx, *more)
+        if done:
+            synced.append(done)
+        return done
+
+    monkeypatch.setattr(search, "sync", counted)
+    summary = desk.import_leads(str(write_csv(tmp_path / "many.csv", rows)))
+    assert summary["imported"] == 5500
+    assert synced == [5500]
+    assert desk.count_leads(LeadFilter(search="zephyr")) == 5500
+    assert 5500 in _numbers(desk.list_leads(LeadFilter(search="dora quill 5499", limit=None)))
+    assert_index_sound(desk)
+    assert_same_as_like(desk, ["dora quill 5499", "zephyr 17", "quill"])
+
+
 # --- the migration ---------------------------------------------------------------------------------------------
 
 

@@ -168,6 +168,41 @@ def test_a_card_shown_as_restyling_it_would_and_the_collector_held_until_then(ap
     run(app, body)
 
 
+def test_a_card_is_laid_out_once_as_it_shows_and_still_follows_the_terminal(app: LeadDeskApp, desk: Desk,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Textual lays a screen out again on the Resize its own first layout posts to it, and every screen under it
+    too: a card skips that (screens/base.py `DeskScreen._on_resize`), and a real resize still lays out the card
+    and, once the card closes, the screen under it."""
+    number = open_leads(desk)[0]
+    layouts: list[tuple[Screen[Any], Any]] = []
+    lay_out = Screen._refresh_layout
+
+    def counted(screen: Screen[Any], size: Any = None, scroll: bool = False) -> None:
+        layouts.append((screen, size))
+        lay_out(screen, size, scroll)
+
+    monkeypatch.setattr(Screen, "_refresh_layout", counted)
+
+    async def body(pilot: Pilot[None]) -> None:
+        below = app.screen
+        for take_spare in (False, True):
+            if take_spare:
+                await spare_ready(pilot)
+            layouts.clear()
+            card = await opened(pilot, number)
+            resized = [(s, size) for s, size in layouts if size is not None]  # not a widget's refresh: a new size
+            assert resized == [(card, app.size)]  # the card once, as it shows; not the screen under it
+            await closed(pilot)
+        card = await opened(pilot, number)
+        await pilot.resize_terminal(90, 30)
+        await calm(pilot)
+        assert card.size == (90, 30) and card.query_one("#tabs").size.width == 90
+        await closed(pilot)
+        assert app.screen is below and below.size == (90, 30)
+
+    run(app, body)
+
+
 def test_a_repeated_enter_while_a_spare_card_reads_its_lead_opens_one_card(app: LeadDeskApp, desk: Desk) -> None:
     number = open_leads(desk)[0]
 
