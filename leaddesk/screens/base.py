@@ -96,14 +96,20 @@ class DeskScreen(ServiceCalls, Screen[Any]):
 
     _seen_generation = -1
 
+    lays_out_once = False
+    """Skip the second layout Textual gives this screen as it first shows (see `_on_resize`). On for the lead card
+    only: the board's start-up, without it, wrote 68.5 KB to the terminal instead of 63.7 KB (bench/terminal.py),
+    its first full paint coming a frame later."""
+
     def _on_resize(self, event: events.Resize) -> None:
         """Textual (8.2.8) lays a screen out again on every Resize it gets, and every screen under it too. A
         screen's own first layout posts one to it, at the size it was just laid out at: that second layout of the
         screen and of the screens under it redid the first for nothing (a card's first show: two layouts of its
-        ~140 widgets and one of the list under it). A Resize to the size this screen is laid out at skips
-        Textual's handler (Textual calls each class's handler, subclass first, until one prevents the default); a
-        screen under it whose size differs is laid out again when it shows (Textual's ScreenResume)."""
-        if self._size == event.size and self.is_attached:
+        ~140 widgets and one of the list under it). With `lays_out_once`, a Resize to the size this screen is
+        laid out at skips Textual's handler (Textual calls each class's handler, subclass first, until one
+        prevents the default); a screen under it whose size differs is laid out again when it shows (Textual's
+        ScreenResume)."""
+        if self.lays_out_once and self._size == event.size and self.is_attached:
             event.prevent_default()
             event.stop()
 

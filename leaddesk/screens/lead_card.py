@@ -284,6 +284,8 @@ class LeadCardScreen(SequenceCardActions, DeskScreen):
             self._spare_timer.stop()
         self._release_collector()
 
+    lays_out_once = True  # a card's first show: one layout, not two (screens/base.py)
+
     def on_resize(self) -> None:
         self.set_class(self.app.size.width >= WIDE, "-wide")
 
