@@ -397,8 +397,8 @@ def test_an_import_writes_the_index_once_at_its_end(desk: Desk, tmp_path: Path,
     synced: list[int] = []
     sync = search.sync
 
-    def counted(tx: Any, *more: Any) -> int:
-        done = sync(tx, *more)
+    def counted(tx: Any) -> int:
+        done = sync(tx)
         if done:
             synced.append(done)
         return done
