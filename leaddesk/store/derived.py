@@ -36,13 +36,22 @@ def lead_changed(ctx: Ctx, lead_id: int, what: str, changes: dict[str, Any] | No
         scoring.lead_changed(ctx.tx, ctx.settings.score, lead_id, clock.today())
 
 
-def leads_imported(ctx: Ctx, first_number: int, last_number: int) -> None:
-    """After an import inserted the leads numbered first..last (one chunk): the same as `lead_changed(...,
-    "create")` for each of them, in bulk."""
-    from leaddesk.store import sla  # the SLA's due time, the first contact (one UPDATE per chunk)
+def leads_importing(ctx: Ctx, rows: list[dict[str, Any]]) -> str | None:
+    """Before an import inserts a chunk of new lead rows: what `lead_changed(..., "create")` would write that
+    can go in the rows themselves (the SLA's due time, the first contact). Returns what `leads_imported` needs
+    back (the earliest due time set)."""
+    from leaddesk.store import sla
 
-    # The search index: once, at the end of the import (importing.run_import; see search.sync).
-    sla.leads_imported(ctx, first_number, last_number)
+    return sla.stamp_imported(ctx, rows)
+
+
+def leads_imported(ctx: Ctx, first_number: int, last_number: int, earliest_due: str | None) -> None:
+    """After an import inserted the leads numbered first..last (one chunk, stamped by `leads_importing`): the
+    rest of `lead_changed(..., "create")` for each of them, in bulk. The search index: once, at the end of the
+    import (importing.run_import; see search.sync)."""
+    from leaddesk.store import sla
+
+    sla.leads_imported(ctx, first_number, last_number, earliest_due)
     if ctx.settings.score.enabled:
         from leaddesk.store import scoring
 

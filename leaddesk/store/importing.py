@@ -9,8 +9,8 @@ The pieces, one job each:
   or qualified status when it carries what that status needs;
 - `import_report` keeps the problems and writes the error CSV;
 - this module runs the import: `run_import()` validates every row with `leads.new_lead_row()`
-  (the same code `add_lead` uses) and writes the good rows in chunks with one multi-row insert
-  each (`executemany` on SQLite). Memory stays flat: rows are streamed, duplicates are looked up
+  (the same code `add_lead` uses) and writes the good rows in chunks with one `executemany`
+  each. Memory stays flat: rows are streamed, duplicates are looked up
   per chunk in the database (where earlier rows of the same file already are), and only the
   first problems are kept for the report; every row that is not imported goes to the error CSV
   with its reason. It also lists and undoes batches.
@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from leaddesk.settings import Settings
-from leaddesk.store import derived, fields, leads  # noqa: F401 - `importing.fields` is used by callers
+from leaddesk.store import derived, fields, leads, search  # noqa: F401 - `importing.fields` is used by callers
 from leaddesk.store.context import Ctx
 from leaddesk.store.db import Tx
 from leaddesk.store.errors import NotFound, RuleError
@@ -214,8 +214,9 @@ def run_import(ctx: Ctx, plan: Plan, progress: Callable[[int, int], None] | None
     try:
         cache = _widen_cache(ctx.tx)
         try:
-            for chunk in (worker.chunks() if worker is not None else checker.chunks(plan.table, CHUNK)):
-                _process(run, chunk, progress)
+            with search.batch_indexed_at_end(ctx.tx, batch_id):  # see insert_many
+                for chunk in (worker.chunks() if worker is not None else checker.chunks(plan.table, CHUNK)):
+                    _process(run, chunk, progress)
         except RuleError as exc:  # the file, refused half way through (cut off, a broken line...): all or nothing
             said = str(exc)
             done = said if said.endswith("nothing was imported") else f"{said}; nothing was imported"
@@ -236,8 +237,6 @@ def run_import(ctx: Ctx, plan: Plan, progress: Callable[[int, int], None] | None
                           " an earlier import of this file left")
     if run.next_number is not None:
         tx.execute("UPDATE setting SET value = :n WHERE key = 'last_lead_number'", {"n": str(run.next_number - 1)})
-    from leaddesk.store import search
-
     search.sync(ctx.tx)  # the search index, once for the whole file (see search.sync)
     counts = run.counts
     tx.execute(
@@ -482,6 +481,7 @@ def _insert(run: Run, cands: list[Candidate]) -> None:
         cand.row["created_at"] = cand.closing.created or ctx.at
         cand.row["updated_at"] = ctx.at
         cand.row["import_batch_id"] = run.batch_id
+    earliest_due = derived.leads_importing(ctx, rows)
     insert_many(ctx.tx, "lead", rows)
     ctx.tx.inner.execute(  # type: ignore[attr-defined]
         "INSERT INTO history (change_id, entity, entity_id, action, field, old, new, user_id, at, origin)"
@@ -489,17 +489,21 @@ def _insert(run: Run, cands: list[Candidate]) -> None:
         " WHERE number >= :lo AND number <= :hi",
         {"c": ctx.change_id, "b": str(run.batch_id), "u": ctx.user_id, "at": ctx.at, "o": ctx.origin,
          "lo": rows[0]["number"], "hi": rows[-1]["number"]})
-    derived.leads_imported(ctx, rows[0]["number"], rows[-1]["number"])
+    derived.leads_imported(ctx, rows[0]["number"], rows[-1]["number"], earliest_due)
     run.counts["imported"] += len(rows)
 
 
 def insert_many(tx: Tx, table: str, rows: list[dict[str, Any]]) -> None:
-    """Insert rows in as few statements as possible: on SQLite multi-row INSERTs of as many rows as its
-    variable limit allows (a column some rows lack gets its declared default, as the database would give it),
-    one statement per row elsewhere (the portable path).
+    """Insert rows with one `executemany` per set of columns (on SQLite a column some rows lack gets its declared
+    default, as the database would give it, so that the rows share one statement), one statement per row
+    elsewhere (the portable path).
 
-    Multi-row rather than `executemany`: a trigger on the table (the lead table's, migration 0005) makes each
-    statement carry a statement journal, whose pages cost ~35 µs a row when every row is its own statement."""
+    On SQLite the lead table's insert trigger must be lifted meanwhile (`search.batch_indexed_at_end`): with a
+    trigger every row carries a statement journal (100k rows: ~7 s instead of ~2 s). Without one, executemany is
+    also cheaper than multi-row INSERTs, which need a statement journal of their own (a chunk's ~8 MB of original
+    pages; 100k rows: 0.5 GB written to temporary files)."""
+    if not rows:
+        return
     inner = tx.inner if isinstance(tx, CachingTx) else tx
     conn = getattr(inner, "conn", None)
     if inner.dialect != "sqlite" or conn is None or not hasattr(conn, "executemany"):
@@ -510,9 +514,11 @@ def insert_many(tx: Tx, table: str, rows: list[dict[str, Any]]) -> None:
             inner.many(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(':' + c for c in names)})", group)
         return
     defaults = _literal_defaults(conn, table)
-    columns: dict[str, None] = {}
+    first = rows[0].keys()
+    columns = dict.fromkeys(first)
     for row in rows:
-        columns.update(dict.fromkeys(row))
+        if row.keys() != first:  # rare: a row with other columns than the first's
+            columns.update(dict.fromkeys(row))
     if all(c in defaults for c in columns):
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {tuple(columns): rows}
     else:
@@ -524,37 +530,8 @@ def insert_many(tx: Tx, table: str, rows: list[dict[str, Any]]) -> None:
         missing = {c: defaults.get(c) for c in names}
         width = len(names)  # a row with as many columns has them all (its columns are among `names`)
         values = [pick(row) if len(row) == width else pick({**missing, **row}) for row in group]  # positional
-        one = f"({', '.join('?' for _ in names)})"
-        head = f"INSERT INTO {table} ({', '.join(names)}) VALUES "
-        start = 0
-        for size in _part_sizes(len(values), max(1, _variable_limit(conn) // width)):
-            part = values[start:start + size]
-            conn.execute(head + ", ".join([one] * size), [value for row in part for value in row])
-            start += size
-
-
-def _part_sizes(count: int, most: int) -> list[int]:
-    """Rows per INSERT for `count` rows: `most` while they last, then powers of two. sqlite3 keeps the last 128
-    statements prepared (a multi-row one takes megabytes): a statement of each remainder's length was a new SQL
-    text every chunk and peak memory grew with the file (100k rows: 167 MB, now 31 MB); this way a column set
-    has at most ~12 texts."""
-    sizes = [most] * (count // most)
-    rest = count % most
-    while rest:
-        size = 1 << (rest.bit_length() - 1)
-        sizes.append(size)
-        rest -= size
-    return sizes
-
-
-def _variable_limit(conn: Any) -> int:
-    """How many `?` one statement may hold on this connection (999 before SQLite 3.32)."""
-    import sqlite3
-
-    try:
-        return int(conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
-    except (AttributeError, sqlite3.Error):
-        return 999
+        conn.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
+                         values)
 
 
 _DEFAULTS: dict[tuple[int, str], dict[str, Any]] = {}
@@ -626,8 +603,6 @@ def undo_batch(ctx: Ctx, batch_id: int) -> dict[str, Any]:
         f" FROM lead l WHERE {UNTOUCHED}",
         {**params, "u": ctx.user_id, "at": ctx.at, "o": ctx.origin})
     removed = ctx.tx.execute(f"DELETE FROM lead WHERE id IN (SELECT l.id FROM lead l WHERE {UNTOUCHED})", params)
-    from leaddesk.store import search
-
     search.sync(ctx.tx)  # the search index: the removed leads out
     kept = [int(r["number"]) for r in ctx.tx.all(
         "SELECT number FROM lead WHERE import_batch_id = :b ORDER BY number LIMIT 20", params)]

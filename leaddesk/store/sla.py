@@ -6,7 +6,7 @@ the local days and convert each day's window to UTC on its own, so a daylight-sa
 with the wall clock (09:00-17:00 stays 09:00-17:00) and a window that spans the change is as long as it
 really is.
 
-The lead's derived columns (written by `derived.lead_changed` / `derived.leads_imported`, no version bump):
+The lead's derived columns (written by `derived.lead_changed` / `derived.leads_importing`, no version bump):
 
 - `sla_due_at`: set when a lead is created in its initial status (the first open status its type allows)
   while an SLA is configured: `due_at(created_at)`. NULL: no SLA (created before the SLA existed, or in
@@ -268,40 +268,38 @@ def _contact_activity(ctx: Ctx, lead_id: int) -> str | None:
     return min(str(row["at"] or ctx.at), ctx.at)  # a meeting logged ahead counts from when it was arranged
 
 
-def leads_imported(ctx: Ctx, first_number: int, last_number: int) -> None:
-    """An import chunk (leads numbered first..last): `lead_created` for all of them in ONE UPDATE; the due
-    times are computed per distinct creation time (the chunk's rows usually share one)."""
+def stamp_imported(ctx: Ctx, rows: list[dict[str, Any]]) -> str | None:
+    """`lead_created` for an import chunk's new rows, before they are inserted: each row gets its due time and
+    first contact in its own values (the initial status looked up once per lead type, the due time computed once
+    per creation time), so the insert writes them (an UPDATE of the chunk afterwards cost 100k rows ~0.35 s).
+    Returns the earliest due time set (for `leads_imported`), or None."""
     tx = ctx.tx
-    span = {"lo": first_number, "hi": last_number}
-    rows = tx.all("SELECT DISTINCT created_at, type_id FROM lead WHERE number >= :lo AND number <= :hi", span)
-    if not rows:
-        return
-    params: dict[str, Any] = dict(span)
-    initial: list[str] = []
-    for i, type_id in enumerate(sorted({r["type_id"] for r in rows}, key=lambda t: (t is not None, t or 0))):
-        params[f"st{i}"] = initial_status(tx, type_id)
-        if type_id is None:
-            initial.append(f"(type_id IS NULL AND status_id = :st{i})")
-        else:
-            params[f"ty{i}"] = type_id
-            initial.append(f"(type_id = :ty{i} AND status_id = :st{i})")
-    starts = "(" + " OR ".join(initial) + ")"
-    due_sql = "NULL"
-    dues: list[str] = []
-    if ctx.settings.sla.enabled:
-        hours, cal = ctx.settings.sla.contact_within_hours, calendar(ctx.settings)
-        cases = []
-        for i, created in enumerate(sorted({r["created_at"] for r in rows})):
-            params[f"c{i}"], params[f"d{i}"] = created, due_stamp(created, hours, cal)
-            dues.append(params[f"d{i}"])
-            cases.append(f"WHEN :c{i} THEN :d{i}")
-        due_sql = f"CASE created_at {' '.join(cases)} END"
-    tx.execute(
-        f"UPDATE lead SET sla_due_at = CASE WHEN {starts} THEN {due_sql} ELSE NULL END,"
-        f" first_contact_at = CASE WHEN {starts} THEN NULL ELSE created_at END"
-        " WHERE number >= :lo AND number <= :hi", params)
-    if dues and min(dues) < ctx.at:  # leads created long ago: some may be due before the watermark
-        _catch_up(ctx, "l.number >= :lo AND l.number <= :hi", span)
+    starts: dict[int | None, int | None] = {}
+    dues: dict[str, str] = {}
+    sla = ctx.settings.sla if ctx.settings.sla.enabled else None
+    cal = calendar(ctx.settings) if sla is not None else None
+    for row in rows:
+        type_id = row.get("type_id")
+        if type_id not in starts:
+            starts[type_id] = initial_status(tx, type_id)
+        created = row.get("created_at") or ctx.at
+        if row.get("status_id") != starts[type_id]:
+            row["sla_due_at"], row["first_contact_at"] = None, created
+            continue
+        due = None
+        if sla is not None and cal is not None:
+            due = dues.get(created)
+            if due is None:
+                due = dues[created] = due_stamp(created, sla.contact_within_hours, cal)
+        row["sla_due_at"], row["first_contact_at"] = due, None
+    return min(dues.values()) if dues else None
+
+
+def leads_imported(ctx: Ctx, first_number: int, last_number: int, earliest_due: str | None) -> None:
+    """After an import inserted the chunk `stamp_imported` stamped (leads numbered first..last): leads created
+    long ago may be due before the watermark; those are escalated now."""
+    if earliest_due is not None and earliest_due < ctx.at:
+        _catch_up(ctx, "l.number >= :lo AND l.number <= :hi", {"lo": first_number, "hi": last_number})
 
 
 # -- escalation ----------------------------------------------------------------------------------------------

@@ -655,16 +655,3 @@ def test_a_clean_run_removes_the_stale_error_file_of_the_same_input(desk: Desk, 
     path.write_text("Name,Email\nCid,cid@x.example.com\n", encoding="utf-8")
     third = desk.import_leads(str(path))
     assert errors.exists() and third["notes"] == []
-
-
-def test_insert_parts_use_few_distinct_statement_lengths() -> None:
-    """sqlite3 caches prepared statements by SQL text: chunk remainders of every length made the cache hold ~128
-    multi-row INSERTs (megabytes each) and an import's memory grow with its file."""
-    from leaddesk.store.importing import _part_sizes
-
-    lengths: set[int] = set()
-    for count in range(0, 3000, 7):
-        sizes = _part_sizes(count, 1092)
-        assert sum(sizes) == count and all(0 < size <= 1092 for size in sizes)
-        lengths.update(sizes)
-    assert len(lengths) <= 12 and lengths <= {1092} | {1 << k for k in range(11)}

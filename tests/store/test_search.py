@@ -387,30 +387,103 @@ def test_the_index_follows_an_import_and_its_undo(desk: Desk, tmp_path: Path) ->
 
 
 @pytest.mark.sqlite_only
-def test_an_import_writes_the_index_once_at_its_end(desk: Desk, tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """An import brings the index up to date once, after its last chunk, not every few thousand leads (each FTS5
-    write makes the next chunks' inserts carry a statement savepoint; search.sync): 5,500 leads, one sync that
-    indexes them all; then every one is found through the index."""
+def test_an_import_writes_the_index_once_at_its_end(desk: Desk, tmp_path: Path) -> None:
+    """An import indexes its new leads once, after its last chunk (search.batch_indexed_at_end), not every few
+    thousand leads (each FTS5 write makes the next chunks' inserts carry a statement savepoint) nor through the
+    queue: 5,500 leads, one statement that writes the index, nothing left queued; then every one is found
+    through the index."""
     rows = [["Name", "Company", "Phone"]] + [[f"Dora Quill {i}", f"Zephyr {i}", f"+1 415 555 {i:04d}"]
                                              for i in range(5500)]
-    synced: list[int] = []
-    sync = search.sync
-
-    def counted(tx: Any) -> int:
-        done = sync(tx)
-        if done:
-            synced.append(done)
-        return done
-
-    monkeypatch.setattr(search, "sync", counted)
-    summary = desk.import_leads(str(write_csv(tmp_path / "many.csv", rows)))
+    conn = desk.db._conn
+    assert conn is not None
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    try:
+        summary = desk.import_leads(str(write_csv(tmp_path / "many.csv", rows)))
+    finally:
+        conn.set_trace_callback(None)
     assert summary["imported"] == 5500
-    assert synced == [5500]
+    writes = [sql for sql in statements if sql.startswith(f"INSERT INTO {search.FTS_TABLE} ")]
+    assert len(writes) == 1, writes
+    assert not any(sql.startswith(f"INSERT INTO {search.QUEUE_TABLE}") for sql in statements)
     assert desk.count_leads(LeadFilter(search="zephyr")) == 5500
     assert 5500 in _numbers(desk.list_leads(LeadFilter(search="dora quill 5499", limit=None)))
     assert_index_sound(desk)
     assert_same_as_like(desk, ["dora quill 5499", "zephyr 17", "quill"])
+
+
+@pytest.mark.sqlite_only
+def test_an_import_indexes_its_leads_in_slices(desk: Desk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The import's leads go into the index `INDEX_SLICE` ids at a time: FTS5 writes its pending terms at each
+    statement, so its memory does not grow with the file (100k rows: peak 47 MB -> 38 MB, bench/import.py)."""
+    monkeypatch.setattr(search, "INDEX_SLICE", 400)
+    rows = [["Name", "Company"]] + [[f"Elke Vorn {i}", f"Tarrow {i}"] for i in range(1000)]
+    conn = desk.db._conn
+    assert conn is not None
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    try:
+        assert desk.import_leads(str(write_csv(tmp_path / "in.csv", rows)))["imported"] == 1000
+    finally:
+        conn.set_trace_callback(None)
+    assert len([sql for sql in statements if sql.startswith(f"INSERT INTO {search.FTS_TABLE} ")]) == 3
+    assert desk.count_leads(LeadFilter(search="tarrow")) == 1000
+    assert_index_sound(desk)
+
+
+def _insert_trigger(desk: Desk) -> str | None:
+    with desk.db.read() as tx:
+        return tx.scalar("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = :n",
+                         {"n": search.INSERT_TRIGGER})
+
+
+@pytest.mark.sqlite_only
+def test_an_import_lifts_the_insert_trigger_only_while_it_writes_its_leads(
+        desk: Desk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The import writes its leads with the lead table's insert trigger lifted (each row would carry a statement
+    journal: search.batch_indexed_at_end) and queues them itself; the trigger is back, unchanged, after an import,
+    a dry run and an import that fails half way (rolled back with it), and keeps queueing the leads added later."""
+    from leaddesk.store import derived, importing
+
+    trigger = _insert_trigger(desk)
+    assert trigger is not None and "lead_fts_queue" in trigger
+    rows = [["Name", "Company"]] + [[f"Ivo Quist {i}", f"Umbra {i}"] for i in range(1200)]
+    path = write_csv(tmp_path / "in.csv", rows)
+    during: list[str | None] = []
+    insert_many = importing.insert_many
+
+    def watched(tx: Any, table: str, chunk: list[dict[str, Any]]) -> None:
+        during.append(tx.scalar("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = :n",
+                                {"n": search.INSERT_TRIGGER}))
+        insert_many(tx, table, chunk)
+
+    monkeypatch.setattr(importing, "insert_many", watched)
+    assert desk.import_leads(str(path))["imported"] == 1200
+    assert during and set(during) == {None}
+    assert _insert_trigger(desk) == trigger
+    assert desk.count_leads(LeadFilter(search="umbra")) == 1200
+    assert_index_sound(desk)
+
+    assert desk.import_leads(str(path), dry_run=True, on_duplicate="create")["imported"] == 1200
+    assert _insert_trigger(desk) == trigger
+
+    calls: list[int] = []
+    imported = derived.leads_imported
+
+    def failing(ctx: Any, low: int, high: int, *rest: Any) -> None:
+        calls.append(low)
+        if len(calls) == 2:
+            raise RuntimeError("the disk went away")
+        imported(ctx, low, high, *rest)
+
+    monkeypatch.setattr(derived, "leads_imported", failing)
+    with pytest.raises(RuntimeError):
+        desk.import_leads(str(path), on_duplicate="create")
+    assert len(calls) == 2 and _insert_trigger(desk) == trigger
+    assert desk.count_leads(LeadFilter(search="umbra")) == 1200  # nothing of the failed import
+    desk.add_lead({"name": "Wendel Umbra"})
+    assert desk.count_leads(LeadFilter(search="wendel")) == 1
+    assert_index_sound(desk)
 
 
 # --- the migration ---------------------------------------------------------------------------------------------
