@@ -37,15 +37,18 @@ from leaddesk.store.rules import (
 CLOSING = ("job_value", "lost_reason", "lost_note", "customer", "created")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Closing:
-    """A row's values beyond a new lead's fields."""
+    """A row's values beyond a new lead's fields (most rows have none: they share `NO_CLOSING`)."""
 
     job_value: str = ""
     lost_reason: str = ""
     lost_note: str = ""
     customer: str = ""
     created: str = ""
+
+
+NO_CLOSING = Closing()
 
 
 def split_closing(given: dict[str, Any]) -> tuple[dict[str, Any], Closing]:

@@ -3,13 +3,15 @@
 On a large file the part of an import that needs no database (`import_rows`: reading the file,
 mapping its columns, the rules of names, emails, phones, dates...) runs in a second process, which
 streams its checked chunks through a pipe; the importing process meanwhile checks the fields that
-need the database, looks for duplicates and writes. Same functions, other CPU. The pipe holds a
+need the database, looks for duplicates and writes. On SQLite the helper also checks the fields that
+need the catalog (`importing.candidate`, on a connection of its own): the importing process then only
+looks for duplicates and writes. Same functions, other CPU. The pipe holds a
 few chunks (`PIPE_BYTES`): the helper waits when it is further ahead, so memory does not grow with the file.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +35,8 @@ def _speed_up_email_domains() -> None:
         module.validate_email_domain_name = functools.lru_cache(maxsize=4096)(check)  # type: ignore[attr-defined]
 
 
-def _worker(conn: Any, parent_end: Any, checker: RowChecker, path: Path, sheet: str | None, size: int) -> None:
+def _worker(conn: Any, parent_end: Any, checker: RowChecker, path: Path, sheet: str | None, size: int,
+            finish: Callable[[], Callable[[CheckedRow], Any]] | None) -> None:
     from leaddesk.store.tabular import open_table
 
     parent_end.close()  # so that the parent's death reads as end of file here
@@ -41,8 +44,9 @@ def _worker(conn: Any, parent_end: Any, checker: RowChecker, path: Path, sheet: 
     checker.pack = True
     try:
         try:
+            finishing = finish() if finish is not None else None
             for chunk in checker.chunks(open_table(path, sheet), size):
-                conn.send(("rows", chunk))
+                conn.send(("rows", chunk if finishing is None else [finishing(row) for row in chunk]))
         except RuleError as exc:  # a malformed file: the importing process reports it
             conn.send(("error", str(exc)))
             return
@@ -73,21 +77,23 @@ def _widen(conn: Any) -> None:
 
 
 class RowWorker:
-    """The helper process: `chunks()` gives what `RowChecker.chunks()` would, computed over there."""
+    """The helper process: `chunks()` gives what `RowChecker.chunks()` would, computed over there; with `finish`
+    (called over there, it returns what to do with each checked row), what that gives for each row instead."""
 
-    def __init__(self, checker: RowChecker, path: Path, sheet: str | None, size: int = CHUNK) -> None:
+    def __init__(self, checker: RowChecker, path: Path, sheet: str | None, size: int = CHUNK,
+                 finish: Callable[[], Callable[[CheckedRow], Any]] | None = None) -> None:
         import multiprocessing
 
         context = multiprocessing.get_context("fork")
         self.conn, child = context.Pipe(duplex=False)
         _widen(self.conn)
-        self.process = context.Process(target=_worker, args=(child, self.conn, checker, path, sheet, size),
+        self.process = context.Process(target=_worker, args=(child, self.conn, checker, path, sheet, size, finish),
                                        daemon=True)
         self.process.start()
         child.close()
 
-    def chunks(self) -> Iterator[list[CheckedRow]]:
-        """The checked chunks, in the file's order."""
+    def chunks(self) -> Iterator[list[Any]]:
+        """The checked (or finished) chunks, in the file's order."""
         while True:
             try:
                 kind, payload = self.conn.recv()

@@ -303,12 +303,21 @@ def test_the_helper_process_gives_the_same_result(desk: Desk, files: Path,
     serial = desk.import_leads(str(files / "bad_rows.csv"), errors_path=str(files / "serial.csv"))
     monkeypatch.setattr(import_worker, "WORKER_FROM", 0)
     assert importing.use_worker(10)
+    finished_here: list[int] = []
+    candidate = importing.candidate
+
+    def counted(ctx: Any, memo: Any, cmap: Any, checked: Any) -> Any:
+        finished_here.append(checked.line)  # in the helper process, its own copy of the list
+        return candidate(ctx, memo, cmap, checked)
+
+    monkeypatch.setattr(importing, "candidate", counted)
     other = Desk.open(str(files / "other.db"), login="ann", settings=Settings())
     try:
         other.init("sales")
         parallel = other.import_leads(str(files / "bad_rows.csv"), errors_path=str(files / "parallel.csv"))
     finally:
         other.close()
+    assert finished_here == []  # SQLite: the helper finished every row (its own connection reads the catalog)
     keys = ("read", "imported", "duplicates", "rejected", "warnings", "problems")
     assert {k: parallel[k] for k in keys} == {k: serial[k] for k in keys}
     assert read_csv(files / "parallel.csv") == read_csv(files / "serial.csv")
