@@ -36,7 +36,7 @@ def _speed_up_email_domains() -> None:
 
 
 def _worker(conn: Any, parent_end: Any, checker: RowChecker, path: Path, sheet: str | None, size: int,
-            finish: Callable[[], Callable[[CheckedRow], Any]] | None) -> None:
+            finish: Callable[[], Callable[[CheckedRow], Any] | None] | None) -> None:
     from leaddesk.store.tabular import open_table
 
     parent_end.close()  # so that the parent's death reads as end of file here
@@ -78,10 +78,10 @@ def _widen(conn: Any) -> None:
 
 class RowWorker:
     """The helper process: `chunks()` gives what `RowChecker.chunks()` would, computed over there; with `finish`
-    (called over there, it returns what to do with each checked row), what that gives for each row instead."""
+    (called over there, it returns what to do with each checked row, or None), what that gives for each row."""
 
     def __init__(self, checker: RowChecker, path: Path, sheet: str | None, size: int = CHUNK,
-                 finish: Callable[[], Callable[[CheckedRow], Any]] | None = None) -> None:
+                 finish: Callable[[], Callable[[CheckedRow], Any] | None] | None = None) -> None:
         import multiprocessing
 
         context = multiprocessing.get_context("fork")

@@ -36,7 +36,7 @@ from leaddesk.store import derived, fields, leads, search  # noqa: F401 - `impor
 from leaddesk.store.context import Ctx
 from leaddesk.store.db import Tx
 from leaddesk.store.errors import NotFound, RuleError
-from leaddesk.store.import_checks import CachingTx, FieldError, FieldMemo
+from leaddesk.store.import_checks import CATALOG_TABLES, CachingTx, FieldError, FieldMemo
 from leaddesk.store.import_report import ERROR_COLUMN, ErrorFile, Problem, error_path_for
 from leaddesk.store.import_rows import CHUNK, CheckedRow, RowChecker, unpack_cells, with_kept
 from leaddesk.store.import_status import NO_CLOSING, Closing, apply, created_at, link_customer, target_status
@@ -340,21 +340,23 @@ def _count(run: Run, result: Candidate | Problem, cells: list[str] | str) -> Non
     run.pending.append(result)
 
 
-def _finisher(ctx: Ctx, cmap: ColumnMap) -> Callable[[], Callable[[CheckedRow], Finished]] | None:
+def _finisher(ctx: Ctx, cmap: ColumnMap) -> Callable[[], Callable[[CheckedRow], Finished] | None] | None:
     """On SQLite, how the helper process finishes rows itself (`candidate` on a connection of its own to the
     database file, opened in the helper: the catalog as committed, which the import does not change), so that
     the importing process only looks for duplicates and writes. 100k rows: ~0.9 s of the importing process's
-    ~5.5 s moved to the helper, which had time to spare. None elsewhere (PostgreSQL, a database in memory):
-    the importing process finishes them."""
+    ~5.5 s moved to the helper, which had time to spare. None elsewhere (PostgreSQL, a database in memory, a
+    file without WAL): the importing process finishes them; so it does when the helper sees another catalog.
+    (Updates of catalog rows in the import's own transaction before it would go unseen: none makes any.)"""
     inner = ctx.tx.inner if isinstance(ctx.tx, CachingTx) else ctx.tx
     conn = getattr(inner, "conn", None)
-    if inner.dialect != "sqlite" or conn is None:
-        return None
+    if inner.dialect != "sqlite" or conn is None or conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        return None  # (without WAL a reader would wait for this transaction)
     file = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
     if not file:
         return None
+    seen_here = _catalog_counts(conn)
 
-    def start() -> Callable[[CheckedRow], Finished]:
+    def start() -> Callable[[CheckedRow], Finished] | None:
         import sqlite3
 
         from leaddesk.store.db import SqliteTx
@@ -362,11 +364,24 @@ def _finisher(ctx: Ctx, cmap: ColumnMap) -> Callable[[], Callable[[CheckedRow], 
         reader = sqlite3.connect(file, isolation_level=None)
         reader.row_factory = sqlite3.Row
         reader.execute("PRAGMA query_only = ON")
+        if _catalog_counts(reader) != seen_here:
+            # this transaction wrote the catalog before the import (a new desk's preset, the acting user's row),
+            # which the helper cannot see: the importing process finishes the rows
+            reader.close()
+            return None
         here = replace(ctx, tx=CachingTx(SqliteTx(reader)))
         memo = FieldMemo()
         return lambda checked: (candidate(here, memo, cmap, checked), checked.cells)
 
     return start
+
+
+_HELPER_READS = tuple(sorted(CATALOG_TABLES - {"customer", "user"}))  # (customers are linked in `_insert`)
+
+
+def _catalog_counts(conn: Any) -> tuple[int, ...]:
+    """How many rows each catalog table the helper reads holds, as `conn` sees them."""
+    return tuple(int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]) for table in _HELPER_READS)
 
 
 def candidate(ctx: Ctx, memo: FieldMemo, cmap: ColumnMap, checked: CheckedRow) -> Candidate | Problem:

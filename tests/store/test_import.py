@@ -323,6 +323,34 @@ def test_the_helper_process_gives_the_same_result(desk: Desk, files: Path,
     assert read_csv(files / "parallel.csv") == read_csv(files / "serial.csv")
 
 
+def test_the_helper_finishes_rows_only_when_it_sees_the_import_s_catalog(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The helper reads the catalog on a connection of its own, which sees only what is committed: an import
+    that is a new desk's first command (its preset and its user written in the import's transaction) has its
+    rows finished by the importing process, and every one of them is imported as it would be without a helper."""
+    monkeypatch.setattr(import_worker, "WORKER_FROM", 0)
+    path = write_csv(tmp_path / "first.csv", [["Name", "Source", "Owner"],
+                                              *([f"Lead {i}", "Referral", "zed"] for i in range(30))])
+    finished_here: list[int] = []
+    candidate = importing.candidate
+
+    def counted(ctx: Any, memo: Any, cmap: Any, checked: Any) -> Any:
+        finished_here.append(checked.line)
+        return candidate(ctx, memo, cmap, checked)
+
+    monkeypatch.setattr(importing, "candidate", counted)
+    fresh = Desk.open(str(tmp_path / "fresh.db"), login="zed", settings=Settings())
+    try:
+        summary = fresh.import_leads(str(path))
+        assert (summary["imported"], summary["rejected"]) == (30, 0), summary["problems"]
+        assert len(finished_here) == 30  # by the importing process: the helper saw no catalog yet
+        finished_here.clear()
+        again = fresh.import_leads(str(path), on_duplicate="create")  # now committed: the helper finishes them
+        assert (again["imported"], again["rejected"], finished_here) == (30, 0, [])
+    finally:
+        fresh.close()
+
+
 def test_the_helper_runs_chunks_ahead_without_waiting_for_the_import(tmp_path: Path) -> None:
     """The pipe holds a few chunks (1 MB, not Linux's 64 KB): the helper checks and sends ~400 KB of rows while the
     importing process reads none of them yet (it is writing the previous chunk), instead of waiting for it."""
