@@ -225,16 +225,32 @@ def initial_status(tx: Tx, type_id: int | None) -> int | None:
     return next((s.id for s in pool if s.category == "open"), None)
 
 
+def _at_creation(ctx: Ctx, row: dict[str, Any], initial: int | None, cal: Calendar | None,
+                 ) -> tuple[str | None, str | None]:
+    """(sla_due_at, first_contact_at) of a new lead's `row`, whose type starts in status `initial`: created in a
+    later status, it was contacted before it was entered; in its initial status, it is due by the SLA's calendar
+    `cal` (None: no SLA)."""
+    created = row.get("created_at") or ctx.at
+    if row.get("status_id") != initial:
+        return None, created
+    if cal is None:
+        return None, None
+    return due_stamp(created, ctx.settings.sla.contact_within_hours, cal), None
+
+
+def _calendar_in_use(settings: Settings) -> Calendar | None:
+    return calendar(settings) if settings.sla.enabled else None
+
+
 def lead_created(ctx: Ctx, lead_id: int, row: dict[str, Any]) -> None:
     """A new lead: its due time (initial status, SLA on), or its first contact at creation (a later status)."""
-    created = row.get("created_at") or ctx.at
-    if row.get("status_id") != initial_status(ctx.tx, row.get("type_id")):
+    due, contact = _at_creation(ctx, row, initial_status(ctx.tx, row.get("type_id")), _calendar_in_use(ctx.settings))
+    if contact is not None:
         ctx.tx.execute("UPDATE lead SET first_contact_at = :c, sla_due_at = NULL WHERE id = :i",
-                       {"c": created, "i": lead_id})
+                       {"c": contact, "i": lead_id})
         return
-    if not ctx.settings.sla.enabled:
+    if due is None:
         return
-    due = due_stamp(created, ctx.settings.sla.contact_within_hours, calendar(ctx.settings))
     ctx.tx.execute("UPDATE lead SET sla_due_at = :d WHERE id = :i", {"d": due, "i": lead_id})
     if due < ctx.at:  # created in the past (a back-dated lead): maybe already behind the watermark
         _catch_up(ctx, "l.id = :i", {"i": lead_id})
@@ -270,29 +286,21 @@ def _contact_activity(ctx: Ctx, lead_id: int) -> str | None:
 
 def stamp_imported(ctx: Ctx, rows: list[dict[str, Any]]) -> str | None:
     """`lead_created` for an import chunk's new rows, before they are inserted: each row gets its due time and
-    first contact in its own values (the initial status looked up once per lead type, the due time computed once
-    per creation time), so the insert writes them (an UPDATE of the chunk afterwards cost 100k rows ~0.35 s).
-    Returns the earliest due time set (for `leads_imported`), or None."""
-    tx = ctx.tx
+    first contact in its own values (the initial status looked up once per lead type), so the insert writes them
+    (an UPDATE of the chunk afterwards cost 100k rows ~0.35 s). Returns the earliest due time set (for
+    `leads_imported`), or None."""
     starts: dict[int | None, int | None] = {}
-    dues: dict[str, str] = {}
-    sla = ctx.settings.sla if ctx.settings.sla.enabled else None
-    cal = calendar(ctx.settings) if sla is not None else None
+    cal = _calendar_in_use(ctx.settings)
+    earliest: str | None = None
     for row in rows:
         type_id = row.get("type_id")
         if type_id not in starts:
-            starts[type_id] = initial_status(tx, type_id)
-        created = row.get("created_at") or ctx.at
-        if row.get("status_id") != starts[type_id]:
-            row["sla_due_at"], row["first_contact_at"] = None, created
-            continue
-        due = None
-        if sla is not None and cal is not None:
-            due = dues.get(created)
-            if due is None:
-                due = dues[created] = due_stamp(created, sla.contact_within_hours, cal)
-        row["sla_due_at"], row["first_contact_at"] = due, None
-    return min(dues.values()) if dues else None
+            starts[type_id] = initial_status(ctx.tx, type_id)
+        due, contact = _at_creation(ctx, row, starts[type_id], cal)
+        row["sla_due_at"], row["first_contact_at"] = due, contact
+        if due is not None and (earliest is None or due < earliest):
+            earliest = due
+    return earliest
 
 
 def leads_imported(ctx: Ctx, first_number: int, last_number: int, earliest_due: str | None) -> None:
