@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from leaddesk.settings import Files
+from leaddesk.store.beside import SideReader
 from leaddesk.store.errors import LeadDeskError, RuleError
 from leaddesk.store.schema import SCHEMA_HEAD
 
@@ -56,8 +57,9 @@ class SqliteTx:
     dialect = "sqlite"
     lock_suffix = ""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, beside: SqliteTx | None = None) -> None:
         self.conn = conn
+        self.beside = beside  # a read on the same snapshot on another connection (store/beside.py), or None
 
     def _run(self, sql: str, params: Mapping[str, Any] | None) -> sqlite3.Cursor:
         try:
@@ -259,6 +261,7 @@ class Database:
         self.path = sqlite_path_of(target)
         self._conn = sqlite_conn
         self._engine = engine
+        self._side: SideReader | None = None  # the connections of `read(beside=True)`, opened on first use
         self._lock = threading.RLock()
         # PostgreSQL live refresh (see data_version): who we are in our notifications, the listening
         # connection (opened on the first look), how many changes of others it has seen.
@@ -341,15 +344,24 @@ class Database:
                     yield tx
 
     @contextmanager
-    def read(self) -> Iterator[Tx]:
-        """A read transaction: one consistent snapshot."""
+    def read(self, *, beside: bool = False) -> Iterator[Tx]:
+        """A read transaction: one consistent snapshot. With `beside`, on SQLite, the transaction's `beside` is a
+        second one on the same snapshot when it can be had at once (store/beside.py: for `in_parallel`)."""
         with self._lock:
             if self._conn is not None:
-                self._conn.execute("BEGIN")
+                side = None
+                if beside and self.path is not None:
+                    if self._side is None:
+                        self._side = SideReader(self.path)
+                    side = self._side.begin_pair(self._conn)
+                else:
+                    self._conn.execute("BEGIN")
                 try:
-                    yield SqliteTx(self._conn)
+                    yield SqliteTx(self._conn, None if side is None else SqliteTx(side))
                 finally:
                     self._conn.execute("ROLLBACK")
+                    if side is not None:
+                        side.execute("ROLLBACK")
             else:  # PostgreSQL's default (read committed) gives each statement its own snapshot
                 with self._engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
                     yield AlchemyTx(conn)
@@ -404,10 +416,13 @@ class Database:
                 listener.close()
 
     def close(self) -> None:
-        """Close the connection (and the listening one, if live refresh opened it)."""
+        """Close the connection (and the listening one, if live refresh opened it, and the side reader's)."""
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+        if self._side is not None:
+            self._side.close()
+            self._side = None
         with self._listen_lock:
             self._close_listener()
         if self._engine is not None:

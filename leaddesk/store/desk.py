@@ -84,8 +84,8 @@ class Desk:
             yield ctx
 
     @contextmanager
-    def _read(self) -> Iterator[Tx]:
-        with self.db.read() as tx:
+    def _read(self, *, beside: bool = False) -> Iterator[Tx]:
+        with self.db.read(beside=beside) as tx:
             permissions.reader(tx, self.login, self.settings)
             yield tx
 
@@ -1073,7 +1073,7 @@ class Desk:
         refused; an unknown name or a bad filter is a one-line RuleError. See store/reports.py."""
         from leaddesk.store import reports
 
-        with self._read() as tx:
+        with self._read(beside=True) as tx:  # a report may run two queries at once (store/beside.py)
             return reports.build(tx, name, filters)
 
     # -- the partner view and comarketing (issue 7; store/partners.py) ------------------------------

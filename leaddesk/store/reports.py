@@ -29,6 +29,7 @@ Definitions (the README says the same):
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -221,10 +222,10 @@ class Scope:
     def joined(self, seconds: str) -> str:
         """SQL aggregate: the non-NULL values of `seconds`, rounded to whole seconds (a negative one may be one
         off: callers read negatives as 0), as one text "3600,12,..." (parsed by the caller: far cheaper than a row
-        per value)."""
+        per value): whole numbers in decimal on both databases."""
         if self.dialect == "sqlite":  # a cast, not round(): ~15% of the velocity report's time at 100k leads
             return f"group_concat(CAST(({seconds}) + 0.5 AS INTEGER), ',')"  # (a negative is read as 0 anyway)
-        return f"string_agg(CAST(round({seconds}) AS TEXT), ',')"
+        return f"string_agg(CAST(CAST(round({seconds}) AS BIGINT) AS TEXT), ',')"  # a float8 prints 1e+06
 
     def least(self, *values: str) -> str:
         """SQL: the smallest of numeric `values`, ignoring NULLs (NULL when all are)."""
@@ -293,7 +294,7 @@ def percent(part: int | float, whole: int | float) -> float | None:
     return round(part / whole * 100, 1) if whole else None
 
 
-def percentile(ordered: list[float], p: float) -> float | None:
+def percentile(ordered: Sequence[float], p: float) -> float | None:
     """The p-th percentile of sorted values (linear between the closest ranks; the median for 50); None if empty."""
     if not ordered:
         return None

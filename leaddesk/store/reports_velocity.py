@@ -18,33 +18,37 @@ Measures (seconds; median and p90 over the leads that have the measure, in the f
   only its age. A timeline that does not add up for a status (a merge moves the merged lead's history rows to
   the kept lead) leaves that status out for that lead.
 Speed (100k leads, <= 1 s): a few queries, each aggregating in SQL and returning its durations joined into one
-text per measure (a row per lead costs more than the SQL). Neither measure reads `history`: the moments each lead
-entered each status and its time there are kept on write in `lead_status_time` (migration 0006); reading and
-converting every status row took 1.3-2 s at 100k leads.
+text per measure (a row per lead costs more than the SQL); on SQLite the time-in-status query (about half of the
+report) runs on a second connection, on the same snapshot, while the others run (store/beside.py). Neither
+measure reads `history`: the moments each lead entered each status and its time there are kept on write in
+`lead_status_time` (migration 0006); reading and converting every status row took 1.3-2 s at 100k leads.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
+from dataclasses import replace
 from typing import Any
 
+from leaddesk.store.beside import in_parallel
 from leaddesk.store.db import Tx
 from leaddesk.store.reports import Column, Report, Scope, make, percentile, plural
 from leaddesk.store.unmodelled import STATUS_TIME
 
 
-def _seconds_list(text: str | None) -> list[float]:
+def _seconds_list(text: str | None) -> list[int]:
     """Whole seconds aggregated by `Scope.joined` ("12,3600,...") as a sorted list, negatives as 0 (clock skew
-    between an imported creation time and the history)."""
+    between an imported creation time and the history). Integers: parsing and sorting 250k of them is ~30% quicker
+    than floats."""
     if not text:
         return []
-    values = sorted(map(float, str(text).split(",")))
-    below = bisect_left(values, 0.0)
-    values[:below] = [0.0] * below
+    values = sorted(map(int, str(text).split(",")))
+    below = bisect_left(values, 0)
+    values[:below] = [0] * below
     return values
 
 
-def _stat_row(label: str, ordered: list[float]) -> dict[str, Any]:
+def _stat_row(label: str, ordered: list[int]) -> dict[str, Any]:
     return {"measure": label, "leads": len(ordered), "median": percentile(ordered, 50),
             "p90": percentile(ordered, 90)}
 
@@ -55,8 +59,10 @@ def velocity(tx: Tx, scope: Scope) -> Report:
                Column("median", "Median", "duration"), Column("p90", "p90", "duration")]
     if tx.dialect == "postgresql":  # the per-lead aggregates below spill to disk with the default 4 MB
         tx.execute("SET LOCAL work_mem = '64MB'")
-    to_qualified, to_won, unknown_q, unknown_w = _milestones(tx, scope)
-    in_status, first_contact = _time_in_status(tx, scope)
+    (milestones, first_contact), in_status = in_parallel(
+        tx, lambda here: (_milestones(here, _own(scope)), _first_contacts(here, _own(scope))),
+        lambda there: _time_in_status(there, _own(scope)))
+    to_qualified, to_won, unknown_q, unknown_w = milestones
     rows = [_stat_row("Created → first contact", first_contact),
             _stat_row("Created → qualified", to_qualified),
             _stat_row("Created → won", to_won)]
@@ -73,7 +79,7 @@ def velocity(tx: Tx, scope: Scope) -> Report:
     return make("velocity", scope, columns, rows, notes=notes)
 
 
-def _milestones(tx: Tx, scope: Scope) -> tuple[list[float], list[float], int, int]:
+def _milestones(tx: Tx, scope: Scope) -> tuple[list[int], list[int], int, int]:
     """Seconds from creation to qualified and to won (see the module), and how many had no recorded moment.
     The moments a lead entered each status are kept per (lead, status) in `lead_status_time` (migration 0006): a
     lead was ever in a status when it has a row for it. Only the leads that may count are read (`ids`: those with
@@ -112,9 +118,21 @@ def _milestones(tx: Tx, scope: Scope) -> tuple[list[float], list[float], int, in
     return (_seconds_list(row["q"]), _seconds_list(row["w"]), int(row["unknown_q"]), int(row["unknown_w"]))
 
 
-def _time_in_status(tx: Tx, scope: Scope) -> tuple[dict[str, list[float]], list[float]]:
-    """{status id (text): sorted seconds, one per lead that was ever in it} for the open and qualified statuses,
-    and the seconds from creation to first contact.
+def _own(scope: Scope) -> Scope:
+    """The scope with a parameter dict of its own (the queries add to it, two of them at once)."""
+    return replace(scope, params=dict(scope.params))
+
+
+def _first_contacts(tx: Tx, scope: Scope) -> list[int]:
+    """Seconds from creation to first contact, sorted, one per lead with a first contact."""
+    moment = scope.epoch
+    return _seconds_list(tx.scalar(
+        f"SELECT {scope.joined(moment('l.first_contact_at') + ' - ' + moment('l.created_at'))} FROM lead l"
+        f" WHERE {scope.where}", scope.params))
+
+
+def _time_in_status(tx: Tx, scope: Scope) -> dict[str, list[int]]:
+    """{status id (text): sorted seconds, one per lead that was ever in it} for the open and qualified statuses.
 
     A lead's time in S is the sum of the moments it left S (status rows with old = S, and now for its current
     status) minus the moments it entered S (rows with new = S). `lead_status_time` (migration 0006, kept by
@@ -142,7 +160,4 @@ def _time_in_status(tx: Tx, scope: Scope) -> tuple[dict[str, list[float]], list[
         f" WHERE t.status IN {wanted} AND t.status <> {current} AND {scope.where}) x"
         " GROUP BY status", scope.params)
     spans = {str(r["status"]): _seconds_list(r["spans"]) for r in rows}
-    first_contact = tx.scalar(
-        f"SELECT {scope.joined(moment('l.first_contact_at') + ' - ' + moment('l.created_at'))} FROM lead l"
-        f" WHERE {scope.where}", scope.params)
-    return {status: spans.get(status, []) for status in ids}, _seconds_list(first_contact)
+    return {status: spans.get(status, []) for status in ids}

@@ -422,13 +422,24 @@ def test_the_status_history_is_read_through_its_partial_index(desk: Desk) -> Non
         pytest.skip("the plan is SQLite's")
     number = lead_at(desk, "2026-03-02T10:00:00+00:00", "Ada")
     desk.set_status(number, "Contacted")
+    desk.report("funnel", ReportFilters())  # opens the side reader (store/beside.py) the velocity report uses
+    side = desk.db._side._reader if desk.db._side is not None else None
+    assert side is not None
     statements: dict[str, list[str]] = {}
+    beside: list[str] = []
     for name in ("funnel", "velocity"):
         conn.set_trace_callback(statements.setdefault(name, []).append)
+        side.set_trace_callback(beside.append)
         try:
             desk.report(name, ReportFilters())
         finally:
             conn.set_trace_callback(None)
+            side.set_trace_callback(None)
+    # the time in each status is read on the side reader, at the same time as the rest
+    assert [sql for sql in beside if "lead_status_time" in sql] == [
+        sql for sql in beside if sql.startswith("SELECT status, ")], beside
+    assert len([sql for sql in beside if "lead_status_time" in sql]) == 1, beside
+    statements["velocity"] += beside
     reading = [sql for sql in statements["funnel"] if "h.field = 'status_id'" in sql]
     assert len(reading) == 1, statements["funnel"]
     for sql in reading:

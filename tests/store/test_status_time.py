@@ -163,16 +163,21 @@ def close(found: Any, expected: Any) -> bool:
         return found.keys() == expected.keys() and all(close(found[k], v) for k, v in expected.items())
     if isinstance(expected, (list, tuple)):
         return len(found) == len(expected) and all(close(f, e) for f, e in zip(found, expected, strict=True))
-    if isinstance(expected, float):
-        return abs(found - expected) <= 1.0
+    if isinstance(expected, (int, float)):
+        return abs(found - expected) <= 1
     return bool(found == expected)
+
+
+def time_in_status_and_first_contacts(tx: Tx, scope: Scope) -> tuple[dict[str, list[int]], list[int]]:
+    """What `history_time_in_status` gives, from the report's own functions."""
+    return reports_velocity._time_in_status(tx, scope), reports_velocity._first_contacts(tx, scope)
 
 
 def assert_report_as_before(desk: Desk, filters: ReportFilters) -> None:
     """Each measure, lead for lead (the sorted seconds), as the history query gives it."""
     with desk.db.read() as tx:
         measures = []
-        for compute in ((reports_velocity._milestones, reports_velocity._time_in_status),
+        for compute in ((reports_velocity._milestones, time_in_status_and_first_contacts),
                         (history_milestones, history_time_in_status)):
             scope = resolve(tx, filters)
             measures.append((compute[0](tx, scope), compute[1](tx, scope)))
@@ -245,5 +250,5 @@ def test_the_report_gives_what_the_history_gives(desk: Desk, tmp_path: Path, see
                         ReportFilters(owner="ann")):
             assert_report_as_before(desk, filters)
         with desk.db.read() as tx:
-            in_status = reports_velocity._time_in_status(tx, resolve(tx, ReportFilters()))[0]
+            in_status = reports_velocity._time_in_status(tx, resolve(tx, ReportFilters()))
     assert sum(map(len, in_status.values())) >= 8  # the desk has time in statuses to compare
