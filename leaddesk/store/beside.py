@@ -1,7 +1,7 @@
 """A second read transaction on the same SQLite snapshot, so that a long report can run two queries at once.
 
 SQLite runs one statement at a time on a connection, but `sqlite3` lets go of the GIL while a statement steps: two
-connections in two threads use both cores of a 2-CPU machine (the velocity report at 100k leads: ~0.35 s instead
+connections in two threads use both cores of a 2-CPU machine (the velocity report at 100k leads: ~0.39 s instead
 of ~0.6 s). A report must still read one consistent state of the desk, and two connections each take their own
 WAL snapshot when their read transactions begin. `SideReader.begin_pair` makes them the same: it takes the write
 lock on a third connection (without waiting: `BEGIN IMMEDIATE`, busy timeout 0), begins the desk connection's
