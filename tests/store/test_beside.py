@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from pathlib import Path
 
 import pytest
 
@@ -161,7 +160,7 @@ def test_the_velocity_report_is_the_same_read_alone_or_with_the_side_reader(desk
     assert sum(row["leads"] for row in together.rows) >= 10
 
 
-def test_closing_the_desk_closes_the_side_reader(tmp_path: Path, desk: Desk) -> None:
+def test_closing_the_desk_closes_the_side_reader(desk: Desk) -> None:
     desk.report("velocity", ReportFilters())
     side = desk.db._side
     assert side is not None and side._reader is not None
