@@ -109,7 +109,7 @@ class DeskScreen(ServiceCalls, Screen[Any]):
         laid out at skips Textual's handler (Textual calls each class's handler, subclass first, until one
         prevents the default); a screen under it whose size differs is laid out again when it shows (Textual's
         ScreenResume)."""
-        if self.lays_out_once and self._size == event.size and self.is_attached:
+        if self.lays_out_once and self.outer_size == event.size and self.is_attached:
             event.prevent_default()
             event.stop()
 
