@@ -1073,7 +1073,7 @@ class Desk:
         refused; an unknown name or a bad filter is a one-line RuleError. See store/reports.py."""
         from leaddesk.store import reports
 
-        with self._read(beside=True) as tx:  # a report may run two queries at once (store/beside.py)
+        with self._read(beside=reports.runs_beside(name)) as tx:
             return reports.build(tx, name, filters)
 
     # -- the partner view and comarketing (issue 7; store/partners.py) ------------------------------

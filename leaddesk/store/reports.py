@@ -349,6 +349,18 @@ def report_name(name: str) -> str:
     return resolve_name(name or "", list(REPORTS), "report")
 
 
+RUN_BESIDE = frozenset({"velocity"})
+"""The reports that run two queries at once, on a side reader (store/beside.py); the others read alone."""
+
+
+def runs_beside(name: str) -> bool:
+    """Whether report `name` wants a side reader (False for a name `build` will refuse)."""
+    try:
+        return report_name(name) in RUN_BESIDE
+    except RuleError:
+        return False
+
+
 def build(tx: Tx, name: str, filters: ReportFilters | None = None) -> Report:
     """Compute report `name` under `filters` (see the module's definitions)."""
     chosen = report_name(name)

@@ -168,3 +168,12 @@ def test_closing_the_desk_closes_the_side_reader(desk: Desk) -> None:
     desk.db.close()
     with pytest.raises(sqlite3.ProgrammingError):
         reader.execute("SELECT 1")
+
+
+def test_only_the_reports_that_run_two_queries_open_the_side_reader(desk: Desk) -> None:
+    add_leads(desk, 2)
+    for name in ("volume", "sources", "funnel", "owners", "lost", "pipeline"):
+        desk.report(name, ReportFilters())
+    assert desk.db._side is None  # no lock taken, no connection opened for them
+    desk.report("vel", ReportFilters())  # a prefix names it too
+    assert desk.db._side is not None and desk.db._side._reader is not None

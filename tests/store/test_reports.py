@@ -422,7 +422,7 @@ def test_the_status_history_is_read_through_its_partial_index(desk: Desk) -> Non
         pytest.skip("the plan is SQLite's")
     number = lead_at(desk, "2026-03-02T10:00:00+00:00", "Ada")
     desk.set_status(number, "Contacted")
-    desk.report("funnel", ReportFilters())  # opens the side reader (store/beside.py) the velocity report uses
+    desk.report("velocity", ReportFilters())  # opens the side reader (store/beside.py) it uses
     side = desk.db._side._reader if desk.db._side is not None else None
     assert side is not None
     statements: dict[str, list[str]] = {}
